@@ -122,8 +122,8 @@ export interface StateMachine extends EntityCommon {
   /** The enum whose values are the verbs, if the machine has a verb table. */
   verbs: string | undefined;
   initial: string | undefined;
-  /** from state → allowed target states, in enum order; every state has a row. */
-  transitions: Record<string, string[]>;
+  /** from state → its outgoing transitions; every state has a row (possibly empty). */
+  transitions: Record<string, Transition[]>;
   /** verb → states in which it is allowed, in enum order; every verb has a row. */
   verbTable: Record<string, string[]>;
   refinement:
@@ -136,6 +136,17 @@ export interface StateMachine extends EntityCommon {
         verbMap: Record<string, string>;
       }
     | undefined;
+}
+
+export interface Transition {
+  to: string;
+  /**
+   * For a refining machine: the intermediate states of the refined machine passed on the way
+   * (e.g. migration active → completed is job running → waiting → pending → concluded, so via is
+   * ["waiting", "pending"]). Empty when the mapped states are equal or directly connected.
+   */
+  via: string[];
+  if: IfCondition | undefined;
 }
 
 export type SchemaType = BuiltinType | EnumType | ArrayType | ObjectType | AlternateType;
