@@ -72,9 +72,9 @@ function fromStart(b: number): Step | "skip" {
   return ERROR;
 }
 
-function inString(b: number, quote: number, self: State, escape: State): Step {
+function inString(b: number, quote: number, self: State, escaped: State): Step {
   if (b === quote) return { emit: "string", consumed: true };
-  if (b === 0x5c) return { next: escape };
+  if (b === 0x5c) return { next: escaped };
   return isStringByte(b) ? { next: self } : ERROR;
 }
 
