@@ -1,0 +1,273 @@
+/**
+ * The end-to-end truth for the introspection emitter: QEMU 7.2's own schema, run through our
+ * front end and emitter with the config of Debian's x86_64 build, must describe every command and
+ * event exactly as the real `qemu-system-x86_64` answers `query-qmp-schema`.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildIntrospection, type SchemaInfo } from "../../codegen/emit-introspection.ts";
+import { loadSchema } from "../../codegen/frontend.ts";
+import type { IfCondition, Schema } from "../../codegen/ir.ts";
+import { findQemu, type QemuInstance, startQemu } from "../helpers/qemu-process.ts";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const shared = process.env.QEMU_SHARED ?? path.resolve(projectRoot, "../shared/qemu-7.2");
+const schemaFile = path.join(shared, "qapi/qapi-schema.json");
+const configFile = path.join(projectRoot, "test/fixtures/qemu-7.2-debian-x86_64-config.json");
+
+const binary = findQemu();
+const requireQemu = process.env.REQUIRE_QEMU === "1";
+if (!binary && !requireQemu) {
+  console.warn(
+    "\n*** SKIPPING introspection-vs-qemu: no qemu-system-x86_64 at /usr/bin (or $QEMU). ***\n" +
+      "*** Install Debian's qemu-system-x86 7.2 to run it; REQUIRE_QEMU=1 turns this skip into a failure. ***\n",
+  );
+}
+
+type Probe =
+  | { targetArch: string[] }
+  | { command: string }
+  | { event: string }
+  | { path: string[]; enumValue?: string; member?: string; variant?: string };
+interface ConfigFixture {
+  symbols: Record<string, { defined: boolean; probe: Probe }>;
+}
+const config = JSON.parse(readFileSync(configFile, "utf8")) as ConfigFixture;
+
+describe.skipIf(!binary && !requireQemu)("introspection vs. real QEMU 7.2", () => {
+  let qemu: QemuInstance | undefined;
+  let theirs: SchemaInfo[] = [];
+  let arch = "";
+
+  beforeAll(async () => {
+    if (!binary) throw new Error("REQUIRE_QEMU=1 but no qemu-system-x86_64 was found");
+    qemu = await startQemu({ binary });
+    try {
+      theirs = (await qemu.qmp.execute("query-qmp-schema")) as SchemaInfo[];
+      arch = ((await qemu.qmp.execute("query-target")) as { arch: string }).arch;
+    } finally {
+      await qemu.stop();
+    }
+  });
+
+  afterAll(async () => {
+    await qemu?.stop();
+  });
+
+  it("the config fixture's probes hold for this binary", () => {
+    const live = new Introspected(theirs);
+    const answers = Object.fromEntries(
+      Object.entries(config.symbols).map(([symbol, { probe }]) => [symbol, runProbe(probe, live, arch)]),
+    );
+    const recorded = Object.fromEntries(
+      Object.entries(config.symbols).map(([s, { defined }]) => [s, defined]),
+    );
+    expect(answers).toEqual(recorded);
+  });
+
+  describe("with our schema front end", () => {
+    let schema: Schema;
+    let ours: SchemaInfo[] = [];
+
+    beforeAll(() => {
+      schema = loadSchema(schemaFile);
+      ours = buildIntrospection(schema, { isDefined }).entries;
+    });
+
+    it("the fixture decides every config symbol the schema uses", () => {
+      const used = new Set<string>();
+      for (const cond of allConditions(schema)) collectSymbols(cond, used);
+      expect([...used].filter((s) => !(s in config.symbols))).toEqual([]);
+    });
+
+    it("lists the same commands and events", () => {
+      const namesOf = (list: SchemaInfo[], meta: string) =>
+        list.filter((e) => e["meta-type"] === meta).map((e) => e.name);
+      expect(namesOf(ours, "command")).toEqual(namesOf(theirs, "command"));
+      expect(namesOf(ours, "event")).toEqual(namesOf(theirs, "event"));
+    });
+
+    it("describes every command and event like QEMU does, recursively", () => {
+      const comparison = new StructuralComparison(new Introspected(ours), new Introspected(theirs));
+      const roots = theirs.filter((e) => e["meta-type"] === "command" || e["meta-type"] === "event");
+      for (const root of roots) comparison.compareRoot(root.name);
+      console.info(
+        `introspection vs. QEMU ${arch}: ${roots.length} commands/events, ` +
+          `${comparison.typePairs} type pairs compared, ${comparison.differences.length} differences`,
+      );
+      expect(comparison.differences.slice(0, 20)).toEqual([]);
+    });
+
+    it("equals QEMU's whole answer, masked numbering and order included", () => {
+      expect(ours.length).toBe(theirs.length);
+      expect(ours).toEqual(theirs);
+    });
+  });
+});
+
+function isDefined(symbol: string): boolean {
+  const entry = config.symbols[symbol];
+  if (!entry) throw new Error(`config symbol ${symbol} is not decided in ${configFile}`);
+  return entry.defined;
+}
+
+function* allConditions(schema: Schema): Generator<IfCondition> {
+  const withIf = (x: { if: IfCondition | undefined }) => x.if;
+  for (const e of schema.entities) {
+    const nested: { if: IfCondition | undefined }[] = [...e.features];
+    if (e.meta === "enum") for (const m of e.members) nested.push(m, ...m.features);
+    if (e.meta === "object") {
+      for (const m of e.members) nested.push(m, ...m.features);
+      nested.push(...(e.variants?.variants ?? []));
+    }
+    if (e.meta === "alternate") nested.push(...e.variants);
+    for (const cond of [withIf(e), ...nested.map(withIf)]) if (cond !== undefined) yield cond;
+  }
+}
+
+function collectSymbols(cond: IfCondition, into: Set<string>): void {
+  if (typeof cond === "string") into.add(cond);
+  else if ("all" in cond) for (const c of cond.all) collectSymbols(c, into);
+  else if ("any" in cond) for (const c of cond.any) collectSymbols(c, into);
+  else collectSymbols(cond.not, into);
+}
+
+/** A `query-qmp-schema` answer indexed by name. */
+class Introspected {
+  private readonly byName = new Map<string, SchemaInfo>();
+  constructor(readonly entries: SchemaInfo[]) {
+    for (const e of entries) this.byName.set(e.name, e);
+  }
+  get(name: string): SchemaInfo {
+    const entry = this.byName.get(name);
+    if (!entry) throw new Error(`no entry named ${name}`);
+    return entry;
+  }
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+}
+
+interface Member {
+  name: string;
+  type: string;
+  default?: null;
+  features?: string[];
+}
+interface Variant {
+  case: string;
+  type: string;
+}
+
+function runProbe(probe: Probe, live: Introspected, arch: string): boolean {
+  if ("targetArch" in probe) return probe.targetArch.includes(arch);
+  if ("command" in probe) return live.has(probe.command);
+  if ("event" in probe) return live.has(probe.event);
+  const [root, field, ...steps] = probe.path;
+  const rootEntry = live.get(String(root));
+  let entry = live.get(String(rootEntry[field === "ret" ? "ret-type" : "arg-type"]));
+  for (const step of steps) entry = walk(entry, step, live);
+  if (probe.enumValue !== undefined) return (entry.values as string[]).includes(probe.enumValue);
+  if (probe.member !== undefined) return (entry.members as Member[]).some((m) => m.name === probe.member);
+  return (entry.variants as Variant[]).some((v) => v.case === probe.variant);
+}
+
+/** One step of a probe path: a member (arrays entered) or `case:X` into a variant. */
+function walk(entry: SchemaInfo, step: string, live: Introspected): SchemaInfo {
+  const found = step.startsWith("case:")
+    ? (entry.variants as Variant[] | undefined)?.find((v) => v.case === step.slice(5))
+    : (entry.members as Member[] | undefined)?.find((m) => m.name === step);
+  if (!found) throw new Error(`probe step ${step} not found in ${JSON.stringify(entry).slice(0, 200)}`);
+  let next = live.get(found.type);
+  while (next["meta-type"] === "array") next = live.get(String(next["element-type"]));
+  return next;
+}
+
+/**
+ * Compares two answers through their (independently) masked names: two names match when the
+ * entries they denote match, member by member, recursively. Recursive types terminate because
+ * a pair is only compared once.
+ */
+class StructuralComparison {
+  readonly differences: string[] = [];
+  private readonly seen = new Set<string>();
+  typePairs = 0;
+
+  constructor(
+    private readonly ours: Introspected,
+    private readonly theirs: Introspected,
+  ) {}
+
+  compareRoot(name: string): void {
+    const theirs = this.theirs.get(name);
+    if (!this.ours.has(name)) {
+      this.differences.push(`${name}: missing from ours`);
+      return;
+    }
+    const ours = this.ours.get(name);
+    this.same(name, "meta-type", ours["meta-type"], theirs["meta-type"]);
+    this.same(name, "features", ours.features, theirs.features);
+    this.same(name, "allow-oob", ours["allow-oob"], theirs["allow-oob"]);
+    this.compareTypes(`${name}.arg`, ours["arg-type"], theirs["arg-type"]);
+    if (theirs["meta-type"] === "command")
+      this.compareTypes(`${name}.ret`, ours["ret-type"], theirs["ret-type"]);
+  }
+
+  private compareTypes(where: string, ourName: unknown, theirName: unknown): void {
+    const key = `${ourName}\u0000${theirName}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.typePairs++;
+    const ours = this.ours.get(String(ourName));
+    const theirs = this.theirs.get(String(theirName));
+    const meta = theirs["meta-type"];
+    if (!this.same(where, "meta-type", ours["meta-type"], meta)) return;
+    this.same(where, "features", ours.features, theirs.features);
+    if (meta === "builtin")
+      this.same(where, "builtin", [ours.name, ours["json-type"]], [theirs.name, theirs["json-type"]]);
+    if (meta === "enum") {
+      this.same(where, "values", ours.values, theirs.values);
+      this.same(where, "enum members", ours.members, theirs.members);
+    }
+    if (meta === "array") this.compareTypes(`${where}[]`, ours["element-type"], theirs["element-type"]);
+    if (meta === "alternate") {
+      const [a, b] = [ours.members as { type: string }[], theirs.members as { type: string }[]];
+      if (this.same(where, "alternative count", a.length, b.length)) {
+        a.forEach((m, i) => this.compareTypes(`${where}|${i}`, m.type, b[i]?.type));
+      }
+    }
+    if (meta === "object") this.compareObjects(where, ours, theirs);
+  }
+
+  private compareObjects(where: string, ours: SchemaInfo, theirs: SchemaInfo): void {
+    const [a, b] = [ours.members as Member[], theirs.members as Member[]];
+    const shape = (ms: Member[]) =>
+      ms.map((m) => ({ name: m.name, optional: "default" in m, features: m.features }));
+    if (this.same(where, "members", shape(a), shape(b))) {
+      a.forEach((m, i) => this.compareTypes(`${where}.${m.name}`, m.type, b[i]?.type));
+    }
+    this.same(where, "tag", ours.tag, theirs.tag);
+    const [va, vb] = [(ours.variants ?? []) as Variant[], (theirs.variants ?? []) as Variant[]];
+    if (
+      this.same(
+        where,
+        "variant cases",
+        va.map((v) => v.case),
+        vb.map((v) => v.case),
+      )
+    ) {
+      va.forEach((v, i) => this.compareTypes(`${where}(${v.case})`, v.type, vb[i]?.type));
+    }
+  }
+
+  private same(where: string, what: string, ours: unknown, theirs: unknown): boolean {
+    const equal = JSON.stringify(ours) === JSON.stringify(theirs);
+    if (!equal)
+      this.differences.push(
+        `${where}: ${what} differ: ours ${JSON.stringify(ours)}, QEMU ${JSON.stringify(theirs)}`,
+      );
+    return equal;
+  }
+}
