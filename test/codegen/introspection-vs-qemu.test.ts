@@ -235,7 +235,7 @@ class StructuralComparison {
     if (meta === "alternate") {
       const [a, b] = [ours.members as { type: string }[], theirs.members as { type: string }[]];
       if (this.same(where, "alternative count", a.length, b.length)) {
-        a.forEach((m, i) => this.compareTypes(`${where}|${i}`, m.type, b[i]?.type));
+        for (const [i, m] of a.entries()) this.compareTypes(`${where}|${i}`, m.type, b[i]?.type);
       }
     }
     if (meta === "object") this.compareObjects(where, ours, theirs);
@@ -246,7 +246,7 @@ class StructuralComparison {
     const shape = (ms: Member[]) =>
       ms.map((m) => ({ name: m.name, optional: "default" in m, features: m.features }));
     if (this.same(where, "members", shape(a), shape(b))) {
-      a.forEach((m, i) => this.compareTypes(`${where}.${m.name}`, m.type, b[i]?.type));
+      for (const [i, m] of a.entries()) this.compareTypes(`${where}.${m.name}`, m.type, b[i]?.type);
     }
     this.same(where, "tag", ours.tag, theirs.tag);
     const [va, vb] = [(ours.variants ?? []) as Variant[], (theirs.variants ?? []) as Variant[]];
@@ -258,7 +258,7 @@ class StructuralComparison {
         vb.map((v) => v.case),
       )
     ) {
-      va.forEach((v, i) => this.compareTypes(`${where}(${v.case})`, v.type, vb[i]?.type));
+      for (const [i, v] of va.entries()) this.compareTypes(`${where}(${v.case})`, v.type, vb[i]?.type);
     }
   }
 
