@@ -1,7 +1,15 @@
-// PLACEHOLDER until the checker helper lands: signature only.
+/**
+ * The front end every consumer uses: parse (with includes and pragmas), check each expression's
+ * shape, then resolve into the checked IR. Emitters only ever see its result.
+ */
+import { buildSchema } from "./build-schema.ts";
+import { checkExpressions } from "./check-expressions.ts";
 import type { Schema } from "./ir.ts";
+import { parseSchemaFile } from "./parse.ts";
 
 /** Parses, checks and resolves the schema rooted at `path`. Throws SchemaError. */
-export function loadSchema(_path: string): Schema {
-  throw new Error("not implemented yet");
+export function loadSchema(path: string): Schema {
+  const parsed = parseSchemaFile(path);
+  checkExpressions(parsed);
+  return buildSchema(parsed);
 }
