@@ -8,8 +8,18 @@
  * does after its generator numbered everything: a build that lacks a config symbol shows gaps in
  * the numbering, and so do we.
  */
+import path from "node:path";
 import { GENERATED_NOTICE, type GeneratedFile } from "./generated-file.ts";
-import type { ArrayType, Feature, IfCondition, ObjectType, Schema, SchemaType } from "./ir.ts";
+import type {
+  ArrayType,
+  Entity,
+  Feature,
+  IfCondition,
+  ObjectType,
+  Schema,
+  SchemaType,
+  Variant,
+} from "./ir.ts";
 
 export interface IntrospectionOptions {
   /** Keep real type names instead of masked numbers (QEMU's `-u`). */
@@ -76,7 +86,7 @@ class IntrospectionBuilder {
   ) {}
 
   build(): SchemaInfo[] {
-    for (const entity of this.schema.entities) {
+    for (const entity of inModuleOrder(this.schema)) {
       if (entity.meta === "command") {
         const info: SchemaInfo = { name: entity.name, "meta-type": "command" };
         info["arg-type"] = this.useType(entity.argType ?? EMPTY_OBJECT);
@@ -121,7 +131,9 @@ class IntrospectionBuilder {
         break;
       case "array": {
         const element = this.useType(type.elementType);
-        this.add({ name: `[${element}]`, "meta-type": "array", "element-type": element }, type.if, []);
+        // An array exists exactly when its element type does (QEMU derives it the same way).
+        const cond = this.resolve(type.elementType).if ?? type.if;
+        this.add({ name: `[${element}]`, "meta-type": "array", "element-type": element }, cond, []);
         break;
       }
       case "object":
@@ -159,13 +171,29 @@ class IntrospectionBuilder {
     if (type.variants) {
       info.tag = type.variants.tag;
       info.variants = this.keep(
-        type.variants.variants.map((v) => ({
+        this.allVariants(type).map((v) => ({
           value: { case: v.name, type: this.useType(v.type) },
           if: v.if,
         })),
       );
     }
     return info;
+  }
+
+  /**
+   * The branches in `data`, then an empty branch for every other tag value: QEMU lists those too
+   * (a union need not name every value of its tag, but the wire accepts each of them).
+   */
+  private allVariants(type: ObjectType): Variant[] {
+    const given = type.variants?.variants ?? [];
+    const tagType = type.members.find((m) => m.name === type.variants?.tag)?.type;
+    const tagEnum = tagType === undefined ? undefined : this.resolve(tagType);
+    if (tagEnum?.meta !== "enum") return given;
+    const cases = new Set(given.map((v) => v.name));
+    const implicit = tagEnum.members
+      .filter((m) => !cases.has(m.name))
+      .map((m) => ({ name: m.name, type: EMPTY_OBJECT, if: m.if, info: undefined }));
+    return [...given, ...implicit];
   }
 
   /** Records a use of a type and returns the name clients see for it. */
@@ -220,6 +248,26 @@ class IntrospectionBuilder {
     if (entity) return this.schema.lookupType(name);
     return synthesize(name, this.schema);
   }
+}
+
+/**
+ * QEMU walks its schema module by module (one module per file, in the order files were first
+ * read, the main file first), not in plain definition order: the commands a file defines after an
+ * `include` still come out together with the rest of that file. Built-ins come before everything.
+ */
+function inModuleOrder(schema: Schema): Entity[] {
+  const rank = new Map<string, number>();
+  for (const [i, file] of schema.files.entries()) {
+    rank.set(file, i);
+    rank.set(path.resolve(file), i);
+  }
+  const rankOf = (entity: Entity) => {
+    const file = entity.info?.file;
+    if (file === undefined) return -1;
+    return rank.get(file) ?? rank.get(path.resolve(file)) ?? schema.files.length;
+  };
+  // Array.prototype.sort is stable, so definition order holds within a module.
+  return [...schema.entities].sort((a, b) => rankOf(a) - rankOf(b));
 }
 
 function isInt(type: SchemaType): boolean {

@@ -20,6 +20,7 @@ import type {
   Schema,
   SchemaType,
 } from "../../codegen/ir.ts";
+import { SourceInfo } from "../../codegen/source-info.ts";
 
 // A hand-built IR, so these tests do not depend on the schema front end.
 const common = (name: string, cond?: IfCondition, features: Feature[] = []) => ({
@@ -291,7 +292,10 @@ describe("emitIntrospection", () => {
         { name: "id", type: "str", default: null },
       ],
       tag: "kind",
-      variants: [{ case: "a", type: "BranchA" }],
+      variants: [
+        { case: "a", type: "BranchA" },
+        { case: "b", type: "q_empty" },
+      ],
     });
     expect(byName.get("Alt")).toEqual({
       name: "Alt",
@@ -361,6 +365,59 @@ describe("emitIntrospection", () => {
       expect(evaluateCondition({ any: ["A", "B"] }, defined)).toBe(true);
       expect(evaluateCondition({ not: { any: ["B", { not: "A" }] } }, defined)).toBe(true);
     });
+  });
+
+  it("lists an empty variant for every tag value the union leaves out, under that value's condition", () => {
+    const schema = makeSchema([
+      enumType("Proto", ["vnc", ["spice", "CONFIG_SPICE"], "none"]),
+      struct("VncOpts", [member("display", "str")]),
+      struct("Opts", [], {
+        members: [member("proto", "Proto")],
+        kind: "union",
+        variants: {
+          tag: "proto",
+          variants: [{ name: "vnc", type: "VncOpts", if: undefined, info: undefined }],
+        },
+      }),
+      command("set", { argType: "Opts", boxed: true }),
+    ]);
+    const variantsOf = (isDefined?: (s: string) => boolean) =>
+      buildIntrospection(schema, { unmask: true, ...(isDefined ? { isDefined } : {}) }).entries.find(
+        (e) => e.name === "Opts",
+      )?.variants;
+    expect(variantsOf()).toEqual([
+      { case: "vnc", type: "VncOpts" },
+      { case: "spice", type: "q_empty" },
+      { case: "none", type: "q_empty" },
+    ]);
+    expect(variantsOf(() => false)).toEqual([
+      { case: "vnc", type: "VncOpts" },
+      { case: "none", type: "q_empty" },
+    ]);
+  });
+
+  it("drops an array whose element type is compiled out", () => {
+    const schema = makeSchema([
+      struct("Sgx", [member("flc", "bool")], { if: "TARGET_I386" }),
+      array("Sgx"),
+      struct("Host", [member("sgx", "SgxList", { if: "TARGET_I386" })]),
+      command("host", { retType: "Host" }),
+    ]);
+    const { entries } = buildIntrospection(schema, { unmask: true, isDefined: () => false });
+    expect(names(entries)).toEqual(["host", "q_empty", "Host", "bool"]);
+  });
+
+  it("visits commands and events file by file, in the order files were first read", () => {
+    const at = (file: string) => new SourceInfo(file, 1, 1, undefined);
+    const schema = makeSchema([
+      command("main-early", { info: at("main.json") }),
+      event("INCLUDED", { info: at("sub.json") }),
+      command("main-late", { info: at("main.json") }),
+      command("also-included", { info: at("sub.json") }),
+    ]);
+    schema.files.push("main.json", "sub.json");
+    const { entries } = buildIntrospection(schema);
+    expect(names(entries).slice(0, 4)).toEqual(["main-early", "main-late", "INCLUDED", "also-included"]);
   });
 
   it("synthesizes the empty object and built-in arrays when the schema lacks them", () => {
