@@ -5,7 +5,7 @@
  * job status each substatus shows as. Mermaid's state diagrams cannot draw edges between states of
  * different composite states, so the Mermaid mapping diagram is a flowchart with subgraphs.
  */
-import { enumValues, stateMachines } from "./emit-state-tables.ts";
+import { conditionText, enumValues, stateMachines } from "./emit-state-tables.ts";
 import { GENERATED_NOTICE, type GeneratedFile } from "./generated-file.ts";
 import type { IfCondition, Schema, StateMachine, Transition } from "./ir.ts";
 
@@ -41,7 +41,7 @@ function mermaidIds(prefix: string, names: readonly string[]): Map<string, strin
   return ids;
 }
 
-const cond = (c: IfCondition | undefined): string => (c === undefined ? "" : `if ${JSON.stringify(c)}`);
+const cond = (c: IfCondition | undefined): string => (c === undefined ? "" : `if ${conditionText(c)}`);
 
 /** The verbs allowed in each state, in verb order: shown inside the state boxes. */
 function verbsByState(m: StateMachine, schema: Schema): Map<string, string[]> {
@@ -96,9 +96,7 @@ function machineMermaid(m: StateMachine, schema: Schema): string {
   }
   if (m.initial !== undefined) lines.push(`  [*] --> ${id(m.initial)}`);
   for (const [from, t] of edges(m)) {
-    lines.push(
-      `  ${id(from)} --> ${id(t.to)}${t.if === undefined ? "" : ` : ${cond(t.if).replace(/"/g, "'")}`}`,
-    );
+    lines.push(`  ${id(from)} --> ${id(t.to)}${t.if === undefined ? "" : ` : ${cond(t.if)}`}`);
   }
   lines.push("");
   return lines.join("\n");
@@ -158,7 +156,7 @@ function mappingMermaid(m: StateMachine, schema: Schema): string {
     lines.push("  end");
   }
   for (const [from, t] of edges(m)) {
-    const label = viaLabel(t).replace(/"/g, "'");
+    const label = viaLabel(t);
     lines.push(`  ${id(from)} -->${label === "" ? "" : `|"${label}"|`} ${id(t.to)}`);
   }
   lines.push("");

@@ -38,8 +38,14 @@ export function enumValues(schema: Schema, name: string | undefined): string[] {
 const str = (s: string): string => JSON.stringify(s);
 const list = (items: readonly string[]): string => `[${items.map(str).join(", ")}]`;
 
-function condition(cond: IfCondition): string {
-  return JSON.stringify(cond);
+/** An `if` condition as readers write it: `CONFIG_A and not CONFIG_B`. */
+export function conditionText(cond: IfCondition): string {
+  if (typeof cond === "string") return cond;
+  if ("not" in cond) return `not ${conditionText(cond.not)}`;
+  const [op, parts] = "all" in cond ? ["and", cond.all] : ["or", cond.any];
+  return parts.length === 1
+    ? conditionText(parts[0] as IfCondition)
+    : `(${parts.map(conditionText).join(` ${op} `)})`;
 }
 
 function machineConstant(m: StateMachine, schema: Schema): string[] {
@@ -54,7 +60,7 @@ function machineConstant(m: StateMachine, schema: Schema): string[] {
     ...Object.entries(m.transitions).map(([from, targets]) => {
       const conds = targets
         .filter((t) => t.if !== undefined)
-        .map((t) => `${t.to} if ${condition(t.if as IfCondition)}`);
+        .map((t) => `${t.to} if ${conditionText(t.if as IfCondition)}`);
       const note = conds.length > 0 ? ` // conditional: ${conds.join("; ")}` : "";
       return `    ${str(from)}: ${list(targets.map((t) => t.to))},${note}`;
     }),
