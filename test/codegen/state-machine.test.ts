@@ -37,11 +37,20 @@ describe("checkStateMachineExpression (shape)", () => {
   const good: [string, () => QapiObject][] = [
     ["QEMU's job machine", jobMachineExpr],
     ["the toy refining machine", toyMachineExpr],
-    ["no verbs", edit((e) => (delete e.verbs, delete e["verb-table"]))],
+    [
+      "no verbs",
+      edit((e) => {
+        delete e.verbs;
+        delete e["verb-table"];
+      }),
+    ],
     ["conditional target", edit((e) => (e.transitions = { a: [{ to: "b", if: { not: "CONFIG_X" } }] }))],
     [
       "features and if",
-      edit((e) => ((e.features = ["unstable", { name: "f", if: "CONFIG_F" }]), (e.if = "CONFIG_M"))),
+      edit((e) => {
+        e.features = ["unstable", { name: "f", if: "CONFIG_F" }];
+        e.if = "CONFIG_M";
+      }),
     ],
   ];
   it.each(good)("accepts %s", (_name, make) => {
@@ -67,7 +76,10 @@ describe("checkStateMachineExpression (shape)", () => {
     ["missing transitions", edit((e) => delete e.transitions), "state-machine misses key 'transitions'"],
     [
       "unknown keys",
-      edit((e) => ((e.bogus = "x"), (e.phony = "y"))),
+      edit((e) => {
+        e.bogus = "x";
+        e.phony = "y";
+      }),
       "state-machine has unknown keys 'bogus', 'phony'\nValid keys are 'features', 'if', 'initial', 'refines', " +
         "'state-machine', 'states', 'transitions', 'verb-table', 'verbs'.",
     ],
@@ -233,7 +245,10 @@ describe("checkStateMachine (resolution)", () => {
     ],
     [
       "missing rows",
-      toyEdit((_t, j) => (delete rows(j).paused, delete rows(j).null)),
+      toyEdit((_t, j) => {
+        delete rows(j).paused;
+        delete rows(j).null;
+      }),
       "'transitions' misses states 'paused', 'null'",
     ],
     [
@@ -284,7 +299,9 @@ describe("checkStateMachine (resolution)", () => {
     ],
     [
       "a refinement cycle",
-      toyEdit((t, j) => (j.refines = { machine: "ToyStateMachine", states: {} }) && t),
+      toyEdit((_t, j) => {
+        j.refines = { machine: "ToyStateMachine", states: {} };
+      }),
       "refinement cycle 'JobStateMachine' → 'ToyStateMachine' → 'JobStateMachine'",
     ],
     [
