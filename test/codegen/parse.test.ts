@@ -162,7 +162,7 @@ describe("values", () => {
     expect(errorOf("{ 'a': trueish }")).toBe("t.json:1:12: stray 'ish'");
     expect(errorOf("{ 'a': null }")).toBe("t.json:1:8: stray 'null'");
     expect(errorOf("{ 'a': 123 }")).toBe("t.json:1:8: stray '123'");
-    expect(errorOf("{ 'a': \"dq\" }")).toBe("t.json:1:8: stray '\"'");
+    expect(errorOf("{ 'a': \"dq\" }")).toBe("t.json:1:8: stray '\"dq\"'");
     expect(errorOf("{ 'a': 'b'; }")).toBe("t.json:1:11: stray ';'");
   });
 
