@@ -41,7 +41,8 @@ function memberError(request: JsonObject, allowOob: boolean): string | undefined
 }
 
 export function checkRequest(value: JsonValue, oobEnabled: boolean): CheckedRequest | RejectedRequest {
-  if (!isJsonObject(value)) return { ok: false, error: generic("QMP input must be a JSON object"), id: undefined };
+  if (!isJsonObject(value))
+    return { ok: false, error: generic("QMP input must be a JSON object"), id: undefined };
   const id = value.id;
   const problem = memberError(value, oobEnabled);
   if (problem) return { ok: false, error: generic(problem), id };

@@ -1,0 +1,293 @@
+/**
+ * A QMP client for any transport: negotiates capabilities, correlates replies by id, turns
+ * error replies into QmpError, streams events, and optionally reconnects with backoff.
+ */
+
+import { formatAddress, parseAddress, type QmpAddress } from "../transports/address.ts";
+import type { ByteConnection } from "../transports/byte-connection.ts";
+import { type ConnectOptions, connectTransport } from "../transports/connect.ts";
+import { type EventFilter, EventStream } from "./event-stream.ts";
+import { type FramerLimits, JsonFramer } from "./json-framer.ts";
+import type { JsonObject, JsonValue } from "./json-value.ts";
+import { isEvent, isGreeting, isReply, type QmpEvent, type QmpGreeting, type QmpReply } from "./protocol.ts";
+import { QmpConnectionError, QmpError, QmpTimeoutError } from "./qmp-error.ts";
+
+export interface ReconnectOptions {
+  /** Attempts after a drop before giving up; default 5. */
+  retries?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface ConnectQmpOptions {
+  /** Limit for connecting, receiving the greeting and negotiating; default 10 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Ask for the "oob" capability when the server offers it; default true. */
+  oob?: boolean;
+  reconnect?: ReconnectOptions | boolean;
+  limits?: FramerLimits;
+}
+
+export interface ExecuteOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Send as `exec-oob` (the command must allow it and OOB must be enabled). */
+  oob?: boolean;
+}
+
+interface Pending {
+  command: string;
+  resolve: (value: JsonValue) => void;
+  reject: (error: Error) => void;
+}
+
+/** One live transport connection with its framer, greeting and reply routing. */
+class Link {
+  greeting: QmpGreeting | undefined;
+  private readonly framer: JsonFramer;
+  private greeted: ((greeting: QmpGreeting) => void) | undefined;
+  private dropped: ((error: Error) => void) | undefined;
+
+  constructor(
+    readonly connection: ByteConnection,
+    limits: FramerLimits | undefined,
+    private readonly onMessage: (message: JsonValue) => void,
+    onClose: (error?: Error) => void,
+  ) {
+    this.framer = new JsonFramer(limits);
+    connection.onData((chunk) => this.receive(chunk));
+    connection.onClose((error) => {
+      this.dropped?.(error ?? new Error("closed before the greeting"));
+      onClose(error);
+    });
+  }
+
+  waitGreeting(): Promise<QmpGreeting> {
+    if (this.greeting) return Promise.resolve(this.greeting);
+    return new Promise((resolve, reject) => {
+      this.greeted = resolve;
+      this.dropped = reject;
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    for (const framed of this.framer.push(chunk)) {
+      if (!framed.ok) continue; // a server never sends bad JSON; nothing to answer it with
+      if (!this.greeting && isGreeting(framed.value)) {
+        this.greeting = framed.value;
+        this.greeted?.(framed.value);
+      } else this.onMessage(framed.value);
+    }
+  }
+}
+
+export class QmpClient {
+  private link: Link | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private readonly events = new EventStream();
+  private nextId = 1;
+  private closing = false;
+  private ready: Promise<void> = Promise.resolve();
+  /** True when OOB was negotiated on the current connection. */
+  oobEnabled = false;
+
+  private constructor(
+    readonly address: QmpAddress,
+    private readonly options: ConnectQmpOptions,
+  ) {}
+
+  static async connect(address: string | QmpAddress, options: ConnectQmpOptions = {}): Promise<QmpClient> {
+    const parsed = typeof address === "string" ? parseAddress(address) : address;
+    const client = new QmpClient(parsed, options);
+    await client.open();
+    return client;
+  }
+
+  get greeting(): QmpGreeting {
+    if (!this.link?.greeting) throw new QmpConnectionError(`not connected to ${formatAddress(this.address)}`);
+    return this.link.greeting;
+  }
+
+  /** Runs a command and resolves with its `return` value; a QMP error rejects with QmpError. */
+  async execute(command: string, args?: JsonObject, options: ExecuteOptions = {}): Promise<JsonValue> {
+    await this.ready;
+    return this.send(command, args, options);
+  }
+
+  /** Events from now on, optionally only those named or matching a predicate. */
+  eventsOf(filter?: EventFilter): AsyncIterableIterator<QmpEvent> {
+    return this.events.subscribe(filter);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const link = this.link;
+    this.link = undefined;
+    this.failPending(
+      new QmpConnectionError(`QMP connection to ${formatAddress(this.address)} was closed by the client`),
+    );
+    this.events.end();
+    if (link && !link.connection.closed) {
+      const gone = new Promise<void>((resolve) => link.connection.onClose(() => resolve()));
+      link.connection.close();
+      await gone;
+    }
+  }
+
+  private async open(): Promise<void> {
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
+    const connectOptions: ConnectOptions = { timeoutMs, signal: this.options.signal };
+    const connection = await connectTransport(this.address, connectOptions);
+    const link = new Link(
+      connection,
+      this.options.limits,
+      (m) => this.route(m),
+      (e) => this.lost(link, e),
+    );
+    this.link = link;
+    try {
+      const greeting = await withTimeout(link.waitGreeting(), timeoutMs, "no QMP greeting");
+      const wantOob = this.options.oob !== false && greeting.QMP.capabilities.includes("oob");
+      await this.send("qmp_capabilities", wantOob ? { enable: ["oob"] } : undefined, { timeoutMs });
+      this.oobEnabled = wantOob;
+    } catch (error) {
+      connection.close();
+      const why = error instanceof Error ? error.message : String(error);
+      throw new QmpConnectionError(`QMP handshake with ${formatAddress(this.address)} failed: ${why}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private send(command: string, args: JsonObject | undefined, options: ExecuteOptions): Promise<JsonValue> {
+    const link = this.link;
+    if (!link || link.connection.closed)
+      return Promise.reject(new QmpConnectionError(`not connected to ${formatAddress(this.address)}`));
+    const id = this.nextId++;
+    const request: JsonObject = { [options.oob ? "exec-oob" : "execute"]: command, id };
+    if (args !== undefined) request.arguments = args;
+    return new Promise<JsonValue>((resolve, reject) => {
+      const cleanup = guardCall(command, options, (error) => {
+        this.pending.delete(id);
+        reject(error);
+      });
+      if (!cleanup) return;
+      this.pending.set(id, {
+        command,
+        resolve: (value) => {
+          cleanup();
+          resolve(value);
+        },
+        reject: (error) => {
+          cleanup();
+          reject(error);
+        },
+      });
+      link.connection.write(`${JSON.stringify(request)}\n`);
+    });
+  }
+
+  private route(message: JsonValue): void {
+    if (isEvent(message)) {
+      this.events.publish(message);
+      return;
+    }
+    if (!isReply(message)) return;
+    const reply = message as QmpReply;
+    // A reply without id answers input the server could not read; blame the oldest call.
+    const key = typeof reply.id === "number" ? reply.id : this.pending.keys().next().value;
+    if (key === undefined) return;
+    const call = this.pending.get(key);
+    if (!call) return;
+    this.pending.delete(key);
+    if ("error" in reply) call.reject(new QmpError(reply.error.class, reply.error.desc, call.command));
+    else call.resolve(reply.return);
+  }
+
+  private lost(link: Link, error?: Error): void {
+    if (this.link !== link) return;
+    this.link = undefined;
+    const where = formatAddress(this.address);
+    const why = error ? `: ${error.message}` : "";
+    for (const [id, call] of this.pending) {
+      this.pending.delete(id);
+      call.reject(
+        new QmpConnectionError(`QMP connection to ${where} closed while '${call.command}' was pending${why}`),
+      );
+    }
+    if (this.closing) return;
+    if (!this.options.reconnect) {
+      this.events.end();
+      return;
+    }
+    this.ready = this.reconnect();
+    this.ready.catch(() => this.events.end());
+  }
+
+  private async reconnect(): Promise<void> {
+    const settings = typeof this.options.reconnect === "object" ? this.options.reconnect : {};
+    const retries = settings.retries ?? 5;
+    let delay = settings.initialDelayMs ?? 100;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < retries && !this.closing; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, settings.maxDelayMs ?? 5000);
+      try {
+        await this.open();
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new QmpConnectionError(
+      `gave up reconnecting to ${formatAddress(this.address)} after ${retries} attempts`,
+      {
+        cause: lastError,
+      },
+    );
+  }
+
+  private failPending(error: Error): void {
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** Arms timeout and abort for one call; returns its disarm function, or undefined if already aborted. */
+function guardCall(
+  command: string,
+  options: ExecuteOptions,
+  fail: (error: Error) => void,
+): (() => void) | undefined {
+  const { signal, timeoutMs } = options;
+  const abortError = () =>
+    signal?.reason instanceof Error ? signal.reason : new Error(`QMP command '${command}' was aborted`);
+  if (signal?.aborted) {
+    fail(abortError());
+    return undefined;
+  }
+  const onAbort = () => fail(abortError());
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => fail(new QmpTimeoutError(command, timeoutMs)), timeoutMs);
+  return () => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Connects, waits for the greeting and negotiates capabilities (OOB when offered). */
+export function connectQmp(address: string | QmpAddress, options?: ConnectQmpOptions): Promise<QmpClient> {
+  return QmpClient.connect(address, options);
+}

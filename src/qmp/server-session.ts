@@ -1,0 +1,136 @@
+/**
+ * One connection to a QMP server: its own framer, negotiation state and OOB setting. In-band
+ * requests (and framing errors) are answered strictly in arrival order, as QEMU answers them;
+ * `exec-oob` requests run at once and may overtake.
+ */
+import type { ByteConnection } from "../transports/byte-connection.ts";
+import { acceptCapabilities } from "./capabilities.ts";
+import { type Framed, type FramerLimits, JsonFramer } from "./json-framer.ts";
+import type { JsonObject, JsonValue } from "./json-value.ts";
+import type { QmpErrorBody, QmpGreeting } from "./protocol.ts";
+import { toQemuJson } from "./qemu-json-writer.ts";
+import { type CheckedRequest, checkRequest, looksOutOfBand } from "./request-check.ts";
+
+/** Raised by a handler to answer with a QMP error of its choice. */
+export class QmpCommandError extends Error {
+  constructor(
+    readonly errorClass: string,
+    readonly desc: string,
+  ) {
+    super(desc);
+    this.name = "QmpCommandError";
+  }
+}
+
+export interface HandlerContext {
+  session: QmpServerSession;
+  oob: boolean;
+}
+
+/** Returns the `return` value; `undefined` means `{}`, as QEMU answers commands without one. */
+export type QmpHandler = (
+  args: JsonObject,
+  context: HandlerContext,
+) => JsonValue | undefined | Promise<JsonValue | undefined>;
+
+/** Checks arguments before the handler runs; the error returned is sent as is. */
+export type ArgumentValidator = (command: string, args: JsonObject) => QmpErrorBody | undefined;
+
+export interface SessionHost {
+  greeting(): QmpGreeting;
+  handler(command: string): QmpHandler | undefined;
+  allowsOob(command: string): boolean;
+  validate: ArgumentValidator | undefined;
+  limits: FramerLimits | undefined;
+  closed(session: QmpServerSession): void;
+}
+
+const NOT_FOUND = "CommandNotFound";
+
+export class QmpServerSession {
+  negotiated = false;
+  oobEnabled = false;
+  private readonly framer: JsonFramer;
+  private inBand: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly connection: ByteConnection,
+    private readonly host: SessionHost,
+  ) {
+    this.framer = new JsonFramer(host.limits);
+    connection.onData((chunk) => this.receive(chunk));
+    connection.onClose(() => host.closed(this));
+    this.send(host.greeting());
+  }
+
+  /** Writes one message as QEMU does: its JSON form followed by CRLF. */
+  send(message: JsonValue | QmpGreeting): void {
+    this.connection.write(`${toQemuJson(message as JsonValue)}\r\n`);
+  }
+
+  private receive(chunk: Buffer): void {
+    for (const framed of this.framer.push(chunk)) {
+      if (framed.ok && looksOutOfBand(framed.value)) void this.answer(framed);
+      else this.inBand = this.inBand.then(() => this.answer(framed));
+    }
+  }
+
+  private async answer(framed: Framed): Promise<void> {
+    if (!framed.ok) return this.send({ error: { class: "GenericError", desc: framed.message } });
+    const checked = checkRequest(framed.value, this.oobEnabled);
+    const reply: JsonObject = checked.ok ? await this.dispatch(checked) : { error: { ...checked.error } };
+    this.send(checked.id === undefined ? reply : { ...reply, id: checked.id });
+  }
+
+  private async dispatch(request: CheckedRequest): Promise<JsonObject> {
+    const outcome = await this.run(request).catch((thrown: unknown) => failed(errorBodyOf(thrown)));
+    if (!outcome.ok) return { error: this.negotiationWording(outcome.error) };
+    return { return: outcome.value ?? {} };
+  }
+
+  /** Before negotiation QEMU replaces every "not found" with a hint to negotiate. */
+  private negotiationWording(error: QmpErrorBody): JsonObject {
+    if (!this.negotiated && error.class === NOT_FOUND)
+      return { class: NOT_FOUND, desc: "Expecting capabilities negotiation with 'qmp_capabilities'" };
+    return { class: error.class, desc: error.desc };
+  }
+
+  private async run(request: CheckedRequest): Promise<Outcome> {
+    const { command, args, oob } = request;
+    if (command === "qmp_capabilities") return this.capabilities(args, oob);
+    const handler = this.negotiated ? this.host.handler(command) : undefined;
+    if (!handler) return failed({ class: NOT_FOUND, desc: `The command ${command} has not been found` });
+    if (oob && !this.host.allowsOob(command))
+      return failed(generic(`The command ${command} does not support OOB`));
+    const invalid = this.host.validate?.(command, args);
+    if (invalid) return failed(invalid);
+    return { ok: true, value: await handler(args, { session: this, oob }) };
+  }
+
+  private capabilities(args: JsonObject, oob: boolean): Outcome {
+    if (oob) return failed(generic("The command qmp_capabilities does not support OOB"));
+    const offered = this.host.greeting().QMP.capabilities;
+    const accepted = acceptCapabilities(args, offered);
+    if (!Array.isArray(accepted)) return failed(accepted);
+    if (this.negotiated)
+      return failed({
+        class: NOT_FOUND,
+        desc: "Capabilities negotiation is already complete, command ignored",
+      });
+    this.negotiated = true;
+    this.oobEnabled = accepted.includes("oob");
+    return { ok: true, value: undefined };
+  }
+}
+
+type Outcome = { ok: true; value: JsonValue | undefined } | { ok: false; error: QmpErrorBody };
+
+const failed = (error: QmpErrorBody): Outcome => ({ ok: false, error });
+
+const generic = (desc: string): QmpErrorBody => ({ class: "GenericError", desc });
+
+/** A handler's QmpCommandError keeps its class; anything else becomes a GenericError. */
+function errorBodyOf(thrown: unknown): QmpErrorBody {
+  if (thrown instanceof QmpCommandError) return { class: thrown.errorClass, desc: thrown.desc };
+  return generic(thrown instanceof Error ? thrown.message : String(thrown));
+}

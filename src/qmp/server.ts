@@ -1,0 +1,95 @@
+/**
+ * A QMP server that hosts command handlers (the facades run on it). It speaks QMP as QEMU 7.2
+ * does: same greeting shape, same negotiation rules and error texts, same output bytes.
+ */
+
+import { parseAddress, type QmpAddress } from "../transports/address.ts";
+import type { ByteConnection } from "../transports/byte-connection.ts";
+import { type Listener, listenTransport } from "../transports/listen.ts";
+import type { FramerLimits } from "./json-framer.ts";
+import type { JsonObject } from "./json-value.ts";
+import { type QmpGreeting, type QmpVersion, timestampOf } from "./protocol.ts";
+import {
+  type ArgumentValidator,
+  type QmpHandler,
+  QmpServerSession,
+  type SessionHost,
+} from "./server-session.ts";
+
+export interface QmpServerOptions {
+  handlers: Record<string, QmpHandler>;
+  /** Commands that may run with `exec-oob` (QAPI's `allow-oob`). */
+  oobCommands?: Iterable<string>;
+  validate?: ArgumentValidator;
+  /** What the greeting reports; members within QEMU's hash buckets are listed as QEMU shows them. */
+  version?: QmpVersion;
+  /** Offer the "oob" capability (QEMU offers it on monitors with their own I/O thread). */
+  offerOob?: boolean;
+  limits?: FramerLimits;
+  /** Microseconds since the epoch, for event timestamps. */
+  clock?: () => number;
+}
+
+const DEFAULT_VERSION: QmpVersion = { qemu: { micro: 0, minor: 2, major: 7 }, package: "jobshim" };
+
+export class QmpServer {
+  private readonly sessions = new Set<QmpServerSession>();
+  private readonly listeners: Listener[] = [];
+  private readonly handlers: Map<string, QmpHandler>;
+  private readonly oobCommands: Set<string>;
+  private readonly host: SessionHost;
+  private readonly clock: () => number;
+
+  constructor(options: QmpServerOptions) {
+    this.handlers = new Map(Object.entries(options.handlers));
+    this.oobCommands = new Set(options.oobCommands ?? []);
+    this.clock = options.clock ?? (() => Date.now() * 1000);
+    const greeting: QmpGreeting = {
+      QMP: {
+        version: options.version ?? DEFAULT_VERSION,
+        capabilities: options.offerOob === false ? [] : ["oob"],
+      },
+    };
+    this.host = {
+      greeting: () => greeting,
+      handler: (command) => this.handlers.get(command),
+      allowsOob: (command) => this.oobCommands.has(command),
+      validate: options.validate,
+      limits: options.limits,
+      closed: (session) => this.sessions.delete(session),
+    };
+  }
+
+  /** Serves QMP on an already open connection. */
+  attach(connection: ByteConnection): QmpServerSession {
+    const session = new QmpServerSession(connection, this.host);
+    if (!connection.closed) this.sessions.add(session);
+    return session;
+  }
+
+  async listen(address: string | QmpAddress): Promise<Listener> {
+    const parsed = typeof address === "string" ? parseAddress(address) : address;
+    const listener = await listenTransport(parsed, (connection) => this.attach(connection));
+    this.listeners.push(listener);
+    return listener;
+  }
+
+  /** Sends an event to every session that has finished negotiation, as QEMU does. */
+  emitEvent(event: string, data?: JsonObject): void {
+    const timestamp = timestampOf(this.clock());
+    const message: JsonObject =
+      data === undefined
+        ? { event, timestamp: { ...timestamp } }
+        : { event, data, timestamp: { ...timestamp } };
+    for (const session of this.sessions) if (session.negotiated) session.send(message);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async close(): Promise<void> {
+    for (const session of this.sessions) session.connection.close();
+    await Promise.all(this.listeners.splice(0).map((listener) => listener.close()));
+  }
+}
