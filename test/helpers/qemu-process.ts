@@ -116,6 +116,8 @@ export class QmpConnection {
 export interface QemuInstance {
   qmp: QmpConnection;
   process: ChildProcess;
+  /** The QMP socket; it lives in a private temporary directory that `stop` removes. */
+  socketPath: string;
   /** Quits QEMU politely, kills it if it lingers, removes the socket directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -142,7 +144,14 @@ export async function startQemu(options: StartOptions = {}): Promise<QemuInstanc
   child.stderr?.setEncoding("utf8").on("data", (s: string) => {
     stderr += s;
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // "close" comes after "exit" once stderr is drained, so QEMU's complaint is complete by then.
+  let closed = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once("close", () => {
+      closed = true;
+      resolve();
+    }),
+  );
   let qmp: QmpConnection | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -152,10 +161,15 @@ export async function startQemu(options: StartOptions = {}): Promise<QemuInstanc
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const socket = await connectWhenReady(socketPath, child, () => stderr, options.timeoutMs ?? 15_000);
+    const socket = await connectWhenReady(
+      socketPath,
+      () => (closed ? child : undefined),
+      () => stderr,
+      options.timeoutMs ?? 15_000,
+    );
     qmp = new QmpConnection(socket);
     await qmp.negotiate();
-    return { qmp, process: child, stop };
+    return { qmp, process: child, socketPath, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -178,13 +192,14 @@ async function quitOrKill(child: ChildProcess, exited: Promise<void>, qmp: QmpCo
 /** Retries connecting until QEMU has created the socket; fails fast if QEMU exits first. */
 async function connectWhenReady(
   socketPath: string,
-  child: ChildProcess,
+  exitedChild: () => ChildProcess | undefined,
   stderr: () => string,
   timeoutMs: number,
 ): Promise<Socket> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    const child = exitedChild();
+    if (child) {
       throw new Error(`QEMU exited (${child.exitCode ?? child.signalCode}) before QMP was up: ${stderr()}`);
     }
     try {
