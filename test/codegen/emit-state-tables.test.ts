@@ -1,26 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { conditionText, emitStateTables } from "../../codegen/emit-state-tables.ts";
 import { GENERATED_NOTICE } from "../../codegen/generated-file.ts";
 import type { Schema, StateMachine } from "../../codegen/ir.ts";
 import type { MachineTables } from "../../src/state-machine.ts";
-import { enumType, schemaOf, toySchema } from "./state-machine-fixtures.ts";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const goldenDir = path.resolve(here, "../fixtures/state-machines");
-
-/** Compares with the golden file; `UPDATE_GOLDEN=1` rewrites it (then review the diff). */
-export function expectGolden(name: string, content: string): void {
-  const file = path.join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, content);
-  }
-  expect(content).toBe(readFileSync(file, "utf8"));
-}
+import { enumType, expectGolden, schemaOf, toySchema } from "./state-machine-fixtures.ts";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "jobshim-state-tables-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

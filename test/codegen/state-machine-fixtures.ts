@@ -3,6 +3,10 @@
  * the state-machine tests depend on nothing but state-machine-expr.ts and state-machine-ir.ts.
  * The job machine is QEMU's; the "toy migration" machine refines it the way a migration job would.
  */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import type { QapiObject } from "../../codegen/ast.ts";
 import type { EnumType, Schema, StateMachine } from "../../codegen/ir.ts";
 import { SourceInfo } from "../../codegen/source-info.ts";
@@ -178,4 +182,16 @@ export function toySchema(toy: QapiObject = toyMachineExpr(), job: QapiObject = 
     [enumType("JobStatus", JOB_STATUS), enumType("JobVerb", JOB_VERB), enumType("ToyStatus", TOY_STATUS)],
     [job, toy],
   );
+}
+
+const goldenDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/state-machines");
+
+/** Compares with the golden file; `UPDATE_GOLDEN=1` rewrites it (then review the diff). */
+export function expectGolden(name: string, content: string): void {
+  const file = path.join(goldenDir, name);
+  if (process.env.UPDATE_GOLDEN) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+  expect(content).toBe(readFileSync(file, "utf8"));
 }
