@@ -12,6 +12,7 @@ const HASH = 35;
 const QUOTE = 39;
 const BACKSLASH = 92;
 const TAB = 9;
+const SPACE = 32;
 
 /** Token characters that stand for themselves. */
 const STRUCTURAL = new Set(["{", "}", "[", "]", ":", ","]);
@@ -83,6 +84,7 @@ export class Lexer {
       this.pos = pos;
       this.cursor = pos + 1;
       this.val = undefined;
+      if (code === SPACE) continue; // by far the most common character: skip it first
       if (code === HASH) {
         const end = src.indexOf("\n", this.cursor);
         this.cursor = end;

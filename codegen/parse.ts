@@ -76,7 +76,7 @@ function parseFile(
   state: ParseState,
 ): void {
   state.seen.add(path.resolve(file));
-  state.out.files.push(file);
+  state.out.files.push(path.relative(process.cwd(), path.resolve(file)));
   const parser = new FileParser(new Lexer(source, file, includedFrom), state);
   parser.parse();
 }
