@@ -2,12 +2,15 @@
 import type { BuiltinType } from "./ir.ts";
 import type { JsonObject } from "./json-value.ts";
 
-export function builtinSchema(t: BuiltinType): JsonObject {
+/** `bounds`: include the integer ranges (validation wants them, types do not). */
+export function builtinSchema(t: BuiltinType, bounds = true): JsonObject {
   switch (t.jsonType) {
     case "string":
       return { type: "string" };
     case "int":
-      return t.range ? { type: "integer", ...integerBounds(t.range.min, t.range.max) } : { type: "integer" };
+      return t.range && bounds
+        ? { type: "integer", ...integerBounds(t.range.min, t.range.max) }
+        : { type: "integer" };
     case "number":
       return { type: "number" };
     case "boolean":
@@ -24,17 +27,17 @@ export function builtinSchema(t: BuiltinType): JsonObject {
 }
 
 /**
- * 64-bit bounds: -2^63 is exact as a double, but 2^63-1 and 2^64-1 are not, so the upper bound
- * becomes the exclusive 2^63 / 2^64, which doubles do represent exactly. Wide values stay
- * bigints so the generated text spells every digit.
+ * The bounds of a sized integer. 2^63-1 and 2^64-1 are not doubles: JSON.parse turns QEMU's
+ * largest uint64 into 2^64, so the upper bound is the double the true maximum rounds to, and a
+ * value that rounds higher is out of range. Wide values stay bigints so the generated text
+ * spells every digit of that double (a shorter spelling like 18446744073709552000 is not the
+ * same number on paper).
  */
 function integerBounds(min: bigint, max: bigint): JsonObject {
-  const lower = { minimum: exactNumber(min) ?? min };
-  const upper = exactNumber(max);
-  return upper !== undefined ? { ...lower, maximum: upper } : { ...lower, exclusiveMaximum: max + 1n };
+  return { minimum: asDouble(min), maximum: asDouble(max) };
 }
 
-function exactNumber(value: bigint): number | undefined {
+function asDouble(value: bigint): number | bigint {
   const n = Number(value);
-  return Number.isSafeInteger(n) ? n : undefined;
+  return Number.isSafeInteger(n) ? n : BigInt(n);
 }

@@ -38,22 +38,26 @@ export interface JsonSchemaDocuments {
 }
 
 export interface DocumentOptions {
-  /** Keep `x-if` / `x-value-if` (default true); the TypeScript emitter leaves them out. */
-  annotations?: boolean;
+  /**
+   * "types" leaves out what only validation needs (annotations, integer bounds, closing
+   * keywords): json-schema-to-typescript types the same without them, and runs faster on less.
+   */
+  purpose?: "validation" | "types";
 }
 
 interface Context {
   schema: Schema;
   flavour: Flavour;
-  annotations: boolean;
+  /** Validation keywords and annotations are wanted (not just the shape for types). */
+  full: boolean;
 }
 
 type DefinableType = Extract<Entity, { meta: "enum" | "object" | "alternate" }>;
 
 export function buildJsonSchemaDocuments(schema: Schema, options: DocumentOptions = {}): JsonSchemaDocuments {
-  const annotations = options.annotations ?? true;
-  const input: Context = { schema, flavour: "input", annotations };
-  const output: Context = { schema, flavour: "output", annotations };
+  const full = options.purpose !== "types";
+  const input: Context = { schema, flavour: "input", full };
+  const output: Context = { schema, flavour: "output", full };
   const argTypes = new Set<string>();
   const outputRoots: string[] = [];
   for (const e of schema.entities) {
@@ -149,7 +153,7 @@ function enumSchema(ctx: Context, t: EnumType): JsonObject {
       ? { type: "string", enum: values }
       : { anyOf: [{ enum: values }, { type: "string" }] };
   const conditional = t.members.filter((m) => m.if !== undefined);
-  if (ctx.annotations && conditional.length > 0) {
+  if (ctx.full && conditional.length > 0) {
     schema["x-value-if"] = Object.fromEntries(conditional.map((m) => [m.name, m.if as JsonValue]));
   }
   return schema;
@@ -158,7 +162,7 @@ function enumSchema(ctx: Context, t: EnumType): JsonObject {
 /** A schema for a use of the named type: builtins and arrays inline, the rest by `$ref`. */
 export function typeRef(ctx: Context, name: string, documentId = ""): JsonObject {
   const t = ctx.schema.lookupType(name);
-  if (t.meta === "builtin") return builtinSchema(t);
+  if (t.meta === "builtin") return builtinSchema(t, ctx.full);
   if (t.meta === "array") return { type: "array", items: typeRef(ctx, t.elementType, documentId) };
   return { $ref: `${documentId}#/definitions/${name}` };
 }
@@ -166,7 +170,7 @@ export function typeRef(ctx: Context, name: string, documentId = ""): JsonObject
 function objectSchema(ctx: Context, t: ObjectType): JsonObject {
   const schema: JsonObject = { type: "object", ...memberSchemas(ctx, t.members) };
   if (!t.variants) {
-    if (ctx.flavour === "input") schema.additionalProperties = false;
+    if (ctx.flavour === "input" && ctx.full) schema.additionalProperties = false;
     return schema;
   }
   // allOf keeps base and branches apart, which json-schema-to-typescript renders as Base & (A | B).
@@ -240,11 +244,11 @@ function branch(
   };
   const names = [...allowed, ...members.map((m) => m.name)];
   if (variantType?.variants) schema.allOf = [{ oneOf: unionBranches(ctx, variantType, names) }];
-  else if (ctx.flavour === "input") schema.propertyNames = { enum: names };
+  else if (ctx.flavour === "input" && ctx.full) schema.propertyNames = { enum: names };
   return withIf(ctx, schema, cond);
 }
 
 function withIf(ctx: Context, schema: JsonObject, cond: IfCondition | undefined): JsonObject {
-  if (!ctx.annotations || cond === undefined) return schema;
+  if (!ctx.full || cond === undefined) return schema;
   return { ...schema, "x-if": cond as JsonValue };
 }

@@ -15,36 +15,28 @@ const INLINE_WIDTH = 72;
 /**
  * Readable JSON text that is also a valid TypeScript expression: 2-space indent, small values on
  * one line. Bigints are written as plain integer literals, which JSON.stringify refuses to do.
+ * Each value is rendered once, children first, so the cost stays linear in the output.
  */
 export function jsonText(value: JsonValue, indent = ""): string {
   if (value === null || typeof value !== "object") return scalarText(value);
-  const flat = oneLine(value);
-  if (flat !== undefined) return flat;
   const inner = `${indent}  `;
-  if (Array.isArray(value))
-    return `[\n${value.map((v) => inner + jsonText(v, inner)).join(",\n")}\n${indent}]`;
-  const entries = Object.keys(value).map(
-    (k) => `${inner}${JSON.stringify(k)}: ${jsonText(value[k] as JsonValue, inner)}`,
-  );
-  return `{\n${entries.join(",\n")}\n${indent}}`;
+  const isArray = Array.isArray(value);
+  const parts = isArray
+    ? value.map((v) => jsonText(v, inner))
+    : Object.keys(value).map((k) => `${JSON.stringify(k)}: ${jsonText(value[k] as JsonValue, inner)}`);
+  if (parts.length === 0) return isArray ? "[]" : "{}";
+  if (fitsOneLine(parts)) return isArray ? `[${parts.join(", ")}]` : `{ ${parts.join(", ")} }`;
+  const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
+  return `${open}\n${inner}${parts.join(`,\n${inner}`)}\n${indent}${close}`;
 }
 
-/** The one-line form, or undefined as soon as it is known to exceed INLINE_WIDTH. */
-function oneLine(value: JsonValue): string | undefined {
-  if (value === null || typeof value !== "object") return scalarText(value);
-  const parts: string[] = [];
+function fitsOneLine(parts: string[]): boolean {
   let length = 0;
-  const entries = Array.isArray(value) ? value.map((v) => [undefined, v] as const) : Object.entries(value);
-  for (const [key, v] of entries) {
-    const text = oneLine(v);
-    if (text === undefined) return undefined;
-    const part = key === undefined ? text : `${JSON.stringify(key)}: ${text}`;
+  for (const part of parts) {
     length += part.length + 2;
-    if (length > INLINE_WIDTH) return undefined;
-    parts.push(part);
+    if (length > INLINE_WIDTH || part.includes("\n")) return false;
   }
-  if (Array.isArray(value)) return `[${parts.join(", ")}]`;
-  return parts.length === 0 ? "{}" : `{ ${parts.join(", ")} }`;
+  return true;
 }
 
 function scalarText(value: string | number | bigint | boolean | null): string {

@@ -1,0 +1,134 @@
+/**
+ * Emits `types.ts`: a TypeScript type per named QAPI type, produced by json-schema-to-typescript
+ * from the input-flavour JSON Schema (closed enums, exact members), plus the maps that type a
+ * QMP client end to end:
+ *
+ *   execute<K extends keyof QmpCommands>(name: K, args: QmpCommands[K]["args"]): Promise<QmpCommands[K]["ret"]>
+ *
+ * Types keep their QAPI names (`MigrationInfo`, `JobStatus`); implicit argument types get
+ * json-schema-to-typescript's spelling of theirs (`q_obj_migrate-arg` → `QObjMigrateArg`).
+ * Built-ins and arrays are written inline (`number`, `JobInfo[]`), never as aliases.
+ * The closed types describe this schema's version; a runtime that reads a newer QEMU validates
+ * with the tolerant output schemas and may see values beyond these types.
+ */
+import { compile, type JSONSchema } from "json-schema-to-typescript";
+import type { GeneratedFile } from "./generated-file.ts";
+import { GENERATED_NOTICE } from "./generated-file.ts";
+import type { Schema } from "./ir.ts";
+import { buildJsonSchemaDocuments } from "./json-schema-documents.ts";
+import { toPlainJson } from "./json-value.ts";
+
+export const TYPES_FILE = "types.ts";
+
+/** The root json-schema-to-typescript needs; its declaration is cut from the output. */
+const ROOT_NAME = "JobshimQapiRoot";
+const ROOT_DECLARATION = new RegExp(`\\nexport interface ${ROOT_NAME} \\{\\s*\\}\\n`);
+
+/** What a command without arguments takes and a command without a declared return answers. */
+const EMPTY_OBJECT = "Record<string, never>";
+
+export async function emitTypeScript(schema: Schema): Promise<GeneratedFile[]> {
+  const { declarations, names } = await namedTypes(schema);
+  const content = [
+    `// ${GENERATED_NOTICE}`,
+    "// TypeScript types of the QAPI schema (through json-schema-to-typescript), and typed command/event maps.",
+    "",
+    declarations.trimEnd(),
+    "",
+    commandMap(schema, names),
+    "",
+    eventMap(schema, names),
+    "",
+  ].join("\n");
+  return [{ path: TYPES_FILE, content }];
+}
+
+/** Declarations of every definition of the input document, and QAPI name → TypeScript name. */
+async function namedTypes(schema: Schema): Promise<{ declarations: string; names: Map<string, string> }> {
+  const { input } = buildJsonSchemaDocuments(schema, { purpose: "types" });
+  const root = { title: ROOT_NAME, type: "object", definitions: toPlainJson(input.definitions ?? {}) };
+  const output = await compile(root as JSONSchema, ROOT_NAME, {
+    bannerComment: "",
+    format: false,
+    declareExternallyReferenced: true,
+    unreachableDefinitions: true,
+    additionalProperties: false,
+    strictIndexSignatures: true,
+    unknownAny: true,
+  });
+  const names = definitionNames(output);
+  return { declarations: stripReferenceComments(output.replace(ROOT_DECLARATION, "\n")), names };
+}
+
+/**
+ * json-schema-to-typescript marks each definition's declaration with a comment naming the
+ * definition; reading those back is the one reliable way to learn the name it chose.
+ */
+function definitionNames(output: string): Map<string, string> {
+  const names = new Map<string, string>();
+  const marker = /via the `definition` "([^"]+)"\.\n \*\/\nexport (?:interface|type) ([A-Za-z0-9_$]+)/g;
+  for (const m of output.matchAll(marker)) names.set(m[1] as string, m[2] as string);
+  return names;
+}
+
+function stripReferenceComments(output: string): string {
+  return output.replace(
+    /\/\*\*\n \* This interface was referenced by `[^`]+`'s JSON-Schema\n.*\n \*\/\n/g,
+    "",
+  );
+}
+
+function commandMap(schema: Schema, names: Map<string, string>): string {
+  const lines = [
+    "/** Every command: the arguments it takes and what it returns. */",
+    "export interface QmpCommands {",
+  ];
+  for (const e of schema.entities) {
+    if (e.meta !== "command") continue;
+    const args = e.argType ? tsType(schema, names, e.argType) : EMPTY_OBJECT;
+    const ret = e.retType ? tsType(schema, names, e.retType) : EMPTY_OBJECT;
+    lines.push(`  ${JSON.stringify(e.name)}: { args: ${args}; ret: ${ret} };`);
+  }
+  lines.push("}");
+  return lines.join("\n");
+}
+
+function eventMap(schema: Schema, names: Map<string, string>): string {
+  const lines = ["/** Every event: the type of its `data`. */", "export interface QmpEvents {"];
+  for (const e of schema.entities) {
+    if (e.meta !== "event") continue;
+    lines.push(
+      `  ${JSON.stringify(e.name)}: ${e.argType ? tsType(schema, names, e.argType) : EMPTY_OBJECT};`,
+    );
+  }
+  lines.push("}");
+  return lines.join("\n");
+}
+
+/** The TypeScript type of a use of the named QAPI type. */
+function tsType(schema: Schema, names: Map<string, string>, name: string): string {
+  const t = schema.lookupType(name);
+  if (t.meta === "array") return `${tsType(schema, names, t.elementType)}[]`;
+  if (t.meta !== "builtin") {
+    const tsName = names.get(name);
+    if (tsName === undefined) throw new Error(`no TypeScript declaration for QAPI type '${name}'`);
+    return tsName;
+  }
+  switch (t.jsonType) {
+    case "string":
+      return "string";
+    case "int":
+    case "number":
+      return "number";
+    case "boolean":
+      return "boolean";
+    case "null":
+      return "null";
+    case "value":
+      return "unknown";
+    case "object":
+      return "Record<string, unknown>";
+    case "array":
+      return "unknown[]";
+  }
+}
