@@ -1,0 +1,142 @@
+/**
+ * schema/job.json's JobStateMachine against QEMU's own tables (job.c of QEMU master), cell by
+ * cell. The matrices below are QEMU's literal 0/1 tables and are the independent oracle: they are
+ * not derived from our schema.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { emitStateTables } from "../../codegen/emit-state-tables.ts";
+import { loadSchema } from "../../codegen/frontend.ts";
+import type { Entity, EnumType, Schema, StateMachine } from "../../codegen/ir.ts";
+import type { MachineTables } from "../../src/state-machine.ts";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+// U=undefined C=created R=running P=paused Y=ready S=standby W=waiting D=pending X=aborting E=concluded N=null
+const STATES = [
+  "undefined",
+  "created",
+  "running",
+  "paused",
+  "ready",
+  "standby",
+  "waiting",
+  "pending",
+  "aborting",
+  "concluded",
+  "null",
+];
+
+/** QEMU's JobSTT: row = from, column = to. */
+const JOB_STT = [
+  /* U: */ [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+  /* C: */ [0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1],
+  /* R: */ [0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 0],
+  /* P: */ [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+  /* Y: */ [0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0],
+  /* S: */ [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+  /* W: */ [0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0],
+  /* D: */ [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
+  /* X: */ [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
+  /* E: */ [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+  /* N: */ [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+];
+
+/** QEMU master's JobVerbTable: row = verb (in QEMU's table order), column = state. */
+const JOB_VERB_TABLE: Record<string, number[]> = {
+  cancel: [0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0],
+  pause: [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+  resume: [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+  "set-speed": [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+  complete: [0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0],
+  finalize: [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0],
+  dismiss: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+  change: [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+};
+
+/** QEMU's JobVerb enum order. */
+const VERBS = ["cancel", "pause", "resume", "set-speed", "complete", "dismiss", "finalize", "change"];
+
+function loadJobSchema(): Schema {
+  return loadSchema(path.join(projectRoot, "schema/job.json"));
+}
+
+const tmp = mkdtempSync(path.join(tmpdir(), "jobshim-job-tables-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function emittedJobTables(schema: Schema): Promise<MachineTables> {
+  const target = path.join(tmp, "generated", "state-tables.ts");
+  mkdirSync(path.dirname(target), { recursive: true });
+  writeFileSync(target, emitStateTables(schema)[0]?.content ?? "");
+  const mod = (await import(pathToFileURL(target).href)) as { JobStateMachine: MachineTables };
+  return mod.JobStateMachine;
+}
+
+describe("schema/job.json vs QEMU's job tables", () => {
+  const schema = loadJobSchema();
+  const machine = schema.lookup("JobStateMachine") as StateMachine;
+  const enumValues = (name: string): string[] => (schema.lookup(name) as EnumType).members.map((m) => m.name);
+
+  it("declares QEMU's JobStatus and JobVerb values in QEMU's order", () => {
+    expect(enumValues("JobStatus")).toEqual(STATES);
+    expect(enumValues("JobVerb")).toEqual(VERBS);
+    expect(machine).toMatchObject({ states: "JobStatus", verbs: "JobVerb", initial: "undefined" });
+  });
+
+  it("has JobType's QEMU values plus jobshim's migration", () => {
+    expect(enumValues("JobType")).toEqual([
+      "commit",
+      "stream",
+      "mirror",
+      "backup",
+      "create",
+      "amend",
+      "snapshot-load",
+      "snapshot-save",
+      "snapshot-delete",
+      "migration",
+    ]);
+  });
+
+  const cells = STATES.flatMap((from, i) => STATES.map((to, j) => [from, to, JOB_STT[i]?.[j]] as const));
+  it.each(cells)("JobSTT[%s][%s] = %i in the IR", (from, to, bit) => {
+    expect(machine.transitions[from]?.some((t) => t.to === to) ?? false).toBe(bit === 1);
+  });
+
+  const verbCells = Object.entries(JOB_VERB_TABLE).flatMap(([verb, row]) =>
+    STATES.map((state, j) => [verb, state, row[j]] as const),
+  );
+  it.each(verbCells)("JobVerbTable[%s][%s] = %i in the IR", (verb, state, bit) => {
+    expect(machine.verbTable[verb]?.includes(state) ?? false).toBe(bit === 1);
+  });
+
+  it("emits tables equal to QEMU's, cell by cell", async () => {
+    const tables = await emittedJobTables(schema);
+    expect(tables.states).toEqual(STATES);
+    expect(tables.verbs).toEqual(VERBS);
+    const stt = STATES.map((from) => STATES.map((to) => (tables.transitions[from]?.includes(to) ? 1 : 0)));
+    expect(stt).toEqual(JOB_STT);
+    const verbTable = Object.fromEntries(
+      Object.keys(JOB_VERB_TABLE).map((verb) => [
+        verb,
+        STATES.map((state) => (tables.verbTable[verb]?.includes(state) ? 1 : 0)),
+      ]),
+    );
+    expect(verbTable).toEqual(JOB_VERB_TABLE);
+  });
+
+  it("documents every definition with a Since: section", () => {
+    const implicit = (x: Entity): boolean => x.meta === "array" || (x.meta === "object" && x.implicit);
+    const defined = schema.entities.filter((x) => x.info !== undefined && !implicit(x));
+    expect(defined.map((x) => x.name)).toContain("JobStateMachine");
+    for (const e of defined) {
+      expect(
+        e.doc?.sections.some((s) => s.tag === "Since"),
+        e.name,
+      ).toBe(true);
+    }
+  });
+});
