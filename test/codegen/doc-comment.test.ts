@@ -161,6 +161,7 @@ describe("doc block errors (QEMU's texts, at the comment line)", () => {
       "d.json:3:1: documentation comment must end with '##'",
     );
     expect(errorOf("##\n# @foo:\n")).toBe("d.json:2:8: documentation comment must end with '##'");
+    expect(errorOf("\n##\n# text\n#\n")).toBe("d.json:4:2: documentation comment must end with '##'");
   });
 
   it("requires a definition block to be followed by its definition", () => {

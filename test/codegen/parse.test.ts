@@ -10,8 +10,9 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import type { QapiObject } from "../../codegen/ast.ts";
+import type { QapiObject, QapiValue } from "../../codegen/ast.ts";
 import { parseSchemaFile, parseSchemaSource } from "../../codegen/parse.ts";
 import { SchemaError } from "../../codegen/source-info.ts";
 
@@ -341,5 +342,65 @@ describe("include", () => {
   it("rejects malformed include directives", () => {
     expect(errorOf("{ 'include': 'a.json', 'x': 'y' }")).toBe("t.json:1: invalid 'include' directive");
     expect(errorOf("{ 'include': ['a.json'] }")).toBe("t.json:1: value of 'include' must be a string");
+  });
+});
+
+describe("round trip (property)", () => {
+  const key = fc.stringMatching(/^[a-z][a-z0-9-]{0,6}$/);
+  // Printable ASCII except the quote, which QAPI strings cannot contain.
+  const text = fc.string({
+    unit: fc.constantFrom(...' !"#$%&()*+,-./09:;<=>?@AZ[\\]^_`az{|}~'),
+    maxLength: 8,
+  });
+  const { value } = fc.letrec<{ value: QapiValue }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      text,
+      fc.boolean(),
+      fc.array(tie("value"), { maxLength: 4 }),
+      fc.dictionary(key, tie("value"), { maxKeys: 4 }),
+    ),
+  }));
+  const space = fc.constantFrom(" ", "", "\n", "  \n  ", "\n# comment, with 'quotes' and ##\n");
+
+  /** Serialises `v` with the whitespace `gaps` supplies; returns the text and where each child starts. */
+  function write(v: QapiValue, gap: () => string): string {
+    if (typeof v === "string") return `'${v.replaceAll("\\", "\\\\")}'`;
+    if (typeof v === "boolean") return String(v);
+    if (Array.isArray(v)) return `[${gap()}${v.map((e) => write(e, gap)).join(`${gap()},${gap()}`)}${gap()}]`;
+    const members = Object.entries(v).map(([k, e]) => `'${k}'${gap()}:${gap()}${write(e, gap)}`);
+    return `{${gap()}${members.join(`${gap()},${gap()}`)}${gap()}}`;
+  }
+
+  it("parses back what was written, whatever the spacing, with positions pointing at each member", () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(key, value, { minKeys: 1, maxKeys: 4 }),
+        fc.array(space, { minLength: 1 }),
+        (expr, gaps) => {
+          let i = 0;
+          const gap = () => gaps[i++ % gaps.length] as string;
+          const source = write(expr, gap);
+          const parsed = parseSchemaSource(source, "p.json");
+          expect(parsed.expressions.map((e) => e.expr)).toEqual([expr]);
+          const lines = source.split("\n");
+          const check = (v: QapiValue, written: QapiValue) => {
+            if (typeof v !== "object" || typeof written !== "object") return;
+            for (const [k, child] of Object.entries(v)) {
+              const at = parsed.positions.get(v)?.get(k);
+              const rest = lines[(at?.line ?? 0) - 1]?.slice((at?.col ?? 0) - 1) ?? "";
+              const writtenChild = (written as Record<string, QapiValue>)[k] as QapiValue;
+              // A member starts at its quoted key, an element at its own first character.
+              expect(
+                rest.startsWith(Array.isArray(v) ? write(writtenChild, () => "").slice(0, 1) : `'${k}'`),
+              ).toBe(true);
+              check(child, writtenChild);
+            }
+          };
+          check(parsed.expressions[0]?.expr as QapiObject, expr);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
