@@ -20,18 +20,7 @@ interface ParseState {
 
 /** Parses the schema rooted at `file`. Throws SchemaError. */
 export function parseSchemaFile(file: string): ParsedSchema {
-  const out: ParsedSchema = {
-    expressions: [],
-    freeDocs: [],
-    positions: new WeakMap(),
-    pragma: {
-      docRequired: false,
-      commandNameExceptions: [],
-      commandReturnsExceptions: [],
-      memberNameExceptions: [],
-    },
-    files: [],
-  };
+  const out = emptySchema();
   let source: string;
   try {
     source = readSource(file);
@@ -44,7 +33,13 @@ export function parseSchemaFile(file: string): ParsedSchema {
 
 /** Parses schema text held in memory, as if read from `file` (for tests and tools). */
 export function parseSchemaSource(source: string, file = "<string>"): ParsedSchema {
-  const out: ParsedSchema = {
+  const out = emptySchema();
+  parseFile(normalizeNewlines(source), file, undefined, { out, seen: new Set() });
+  return out;
+}
+
+function emptySchema(): ParsedSchema {
+  return {
     expressions: [],
     freeDocs: [],
     positions: new WeakMap(),
@@ -56,8 +51,6 @@ export function parseSchemaSource(source: string, file = "<string>"): ParsedSche
     },
     files: [],
   };
-  parseFile(normalizeNewlines(source), file, undefined, { out, seen: new Set() });
-  return out;
 }
 
 /** Reads a file as QEMU does: UTF-8 with universal newlines. */
