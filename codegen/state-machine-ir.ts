@@ -144,7 +144,7 @@ class MachineChecker {
     kind: string,
   ): void {
     for (const key of Object.keys(record)) this.known(key, valid, source, kind);
-    const missing = valid.filter((name) => !(name in record));
+    const missing = valid.filter((name) => !Object.hasOwn(record, name));
     if (missing.length > 0)
       this.fail(`${source} misses ${kind}${missing.length > 1 ? "s" : ""} ${quote(missing)}`);
   }

@@ -37,6 +37,14 @@ export type TransitionResult =
   | { readonly ok: true; readonly from: string; readonly to: string }
   | { readonly ok: false; readonly error: string };
 
+/**
+ * A table row by name, or undefined. Names arrive from the wire, so "toString" or "constructor"
+ * must not find the object prototype's members.
+ */
+function row<T>(table: Readonly<Record<string, T>> | undefined, name: string): T | undefined {
+  return table !== undefined && Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 const quote = (names: readonly string[]): string =>
   names.length === 0 ? "nowhere" : names.map((n) => `'${n}'`).join(", ");
 
@@ -49,7 +57,7 @@ export function transition<M extends MachineTables>(
   from: StateOf<M>,
   to: StateOf<M>,
 ): TransitionResult {
-  const targets = machine.transitions[from];
+  const targets = row(machine.transitions, from);
   if (targets === undefined) return { ok: false, error: `'${machine.name}' has no state '${from}'` };
   if (targets.includes(to)) return { ok: true, from, to };
   return {
@@ -60,7 +68,7 @@ export function transition<M extends MachineTables>(
 
 /** Whether `verb` is allowed in `state`. Unknown verbs and states are simply not allowed. */
 export function allowed<M extends MachineTables>(machine: M, verb: VerbOf<M>, state: StateOf<M>): boolean {
-  return machine.verbTable[verb]?.includes(state) ?? false;
+  return row(machine.verbTable, verb)?.includes(state) ?? false;
 }
 
 /**
@@ -73,7 +81,7 @@ export function refinedPath<M extends MachineTables>(
   from: StateOf<M>,
   to: StateOf<M>,
 ): readonly string[] | undefined {
-  return machine.refines?.paths[from]?.[to];
+  return row(row(machine.refines?.paths, from), to);
 }
 
 /** The refined state an own state stands for; `null` = outside; `undefined` = unknown state or no refinement. */
@@ -81,7 +89,7 @@ export function refinedState<M extends MachineTables>(
   machine: M,
   state: StateOf<M>,
 ): string | null | undefined {
-  return machine.refines?.stateMap[state];
+  return row(machine.refines?.stateMap, state);
 }
 
 /** Narrows a name from the wire (which may come from a newer QEMU) to a state of the machine. */

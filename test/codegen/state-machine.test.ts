@@ -401,6 +401,13 @@ describe("checkStateMachine (resolution)", () => {
     );
   });
 
+  it("notices a missing row named like an Object.prototype member", () => {
+    const expr = { "state-machine": "ProtoMachine", states: "Proto", transitions: { a: ["a"] } };
+    expect(schemaError(() => schemaOf([enumType("Proto", ["a", "constructor"])], [expr])).bareMessage).toBe(
+      "'transitions' misses state 'constructor'",
+    );
+  });
+
   it("maps verbs through an explicit verb map", () => {
     const toy = toyMachineExpr();
     toy.verbs = "ToyVerb";
