@@ -6,6 +6,7 @@
  * decisions of docs/decisions/0001-migration-job-mapping.md are what the schema says.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -320,6 +321,25 @@ describe("the recorded decisions", () => {
   it("postcopy: active is ready and complete (migrate-start-postcopy) is allowed only there", () => {
     expect(stateOf("MigrationPostcopyJobStateMachine", "active")).toBe("ready");
     expect(machine("MigrationPostcopyJobStateMachine").verbTable.complete).toEqual(["active"]);
+  });
+
+  it("postcopy: mapping pre-switchover to pending instead is rejected by the checker (pending → ready)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "jobshim-schema-"));
+    try {
+      for (const f of fs.readdirSync(path.join(projectRoot, "schema"))) {
+        fs.copyFileSync(path.join(projectRoot, "schema", f), path.join(dir, f));
+      }
+      const file = path.join(dir, "migration-job.json");
+      const text = fs.readFileSync(file, "utf8");
+      const at = text.indexOf("'pre-switchover': 'standby'");
+      expect(at).toBeGreaterThan(0);
+      fs.writeFileSync(file, `${text.slice(0, at)}'pre-switchover': 'pending'${text.slice(at + 27)}`);
+      expect(() => loadSchema(path.join(dir, "jobshim.json"))).toThrow(
+        /In state-machine 'MigrationPostcopyJobStateMachine'[\s\S]*maps to 'ready' → 'pending', which 'JobStateMachine' does not allow/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("postcopy: pre-switchover is standby, so pre-switchover → postcopy-active is standby → ready", () => {
