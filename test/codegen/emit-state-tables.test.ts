@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { conditionText, emitStateTables } from "../../codegen/emit-state-tables.ts";
 import { GENERATED_NOTICE } from "../../codegen/generated-file.ts";
-import type { Schema, StateMachine } from "../../codegen/ir.ts";
+import type { IfCondition, Schema, StateMachine } from "../../codegen/ir.ts";
 import type { MachineTables } from "../../src/state-machine.ts";
 import { enumType, expectGolden, schemaOf, toySchema } from "./state-machine-fixtures.ts";
 
@@ -66,7 +66,7 @@ describe("conditionText", () => {
     [{ not: "CONFIG_A" }, "not CONFIG_A"],
     [{ all: ["A", { any: ["B", "C"] }] }, "(A and (B or C))"],
     [{ any: ["A"] }, "A"],
-  ] as const)("renders %j as %s", (cond, text) => {
+  ] as [IfCondition, string][])("renders %j as %s", (cond, text) => {
     expect(conditionText(cond)).toBe(text);
   });
 });
