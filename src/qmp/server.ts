@@ -18,6 +18,11 @@ import {
 
 export interface QmpServerOptions {
   handlers: Record<string, QmpHandler>;
+  /**
+   * Handles every negotiated command without a handler of its own (a pass-through proxy).
+   * It also decides about `exec-oob` itself: the server does not refuse OOB for it.
+   */
+  fallback?: (command: string) => QmpHandler;
   /** Commands that may run with `exec-oob` (QAPI's `allow-oob`). */
   oobCommands?: Iterable<string>;
   validate?: ArgumentValidator;
@@ -52,8 +57,9 @@ export class QmpServer {
     };
     this.host = {
       greeting: () => greeting,
-      handler: (command) => this.handlers.get(command),
-      allowsOob: (command) => this.oobCommands.has(command),
+      handler: (command) => this.handlers.get(command) ?? options.fallback?.(command),
+      allowsOob: (command) =>
+        this.oobCommands.has(command) || (options.fallback !== undefined && !this.handlers.has(command)),
       validate: options.validate,
       limits: options.limits,
       closed: (session) => this.sessions.delete(session),

@@ -30,7 +30,9 @@ function openSocket(address: QmpAddress & { kind: "unix" | "tcp" }, settle: Sett
 
 function openWebSocket(address: QmpAddress & { kind: "ws" }, settle: Settle): void {
   const host = address.host.includes(":") ? `[${address.host}]` : address.host;
-  const socket = new WebSocket(`ws://${host}:${address.port}${address.path}`, [QMP_WS_PROTOCOL]);
+  const socket = new WebSocket(`ws://${host}:${address.port}${address.path}`, [QMP_WS_PROTOCOL], {
+    perMessageDeflate: false,
+  });
   const onError = (error: Error) => settle.fail(error, () => socket.terminate());
   socket.once("error", onError);
   socket.once("open", () => {

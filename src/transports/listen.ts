@@ -60,6 +60,7 @@ function listenWebSocket(address: QmpAddress & { kind: "ws" }, accept: (c: ByteC
     host: address.host,
     port: address.port,
     path: address.path === "/" ? undefined : address.path,
+    perMessageDeflate: false,
     handleProtocols: (offered) => (offered.has(QMP_WS_PROTOCOL) ? QMP_WS_PROTOCOL : false),
   });
   server.on("connection", (socket) =>

@@ -1,0 +1,164 @@
+/**
+ * The jobshim QMP client against real QEMU 7.2 over unix, TCP and WebSocket: negotiation,
+ * queries, errors with QEMU's own class and text, stop/cont events, a null-co mirror's
+ * JOB_STATUS_CHANGE events, and exec-oob.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  connectQmp,
+  type Framed,
+  JsonFramer,
+  type QmpClient,
+  QmpError,
+  type QmpEvent,
+} from "../../../src/qmp/index.ts";
+import { parseAddress } from "../../../src/transports/address.ts";
+import { connectTransport } from "../../../src/transports/connect.ts";
+import { type QemuMonitors, qemuOrSkipReason, startQemuMonitors } from "../../helpers/qemu-qmp-process.ts";
+
+const { binary, skipReason } = qemuOrSkipReason();
+if (skipReason) console.warn(skipReason);
+
+/** Collects events until `done` says the sequence is complete; the stream stays open. */
+async function collect(stream: AsyncIterableIterator<QmpEvent>, done: (seen: QmpEvent[]) => boolean) {
+  const seen: QmpEvent[] = [];
+  while (!done(seen)) {
+    const next = await stream.next();
+    if (next.done) throw new Error(`event stream ended after ${JSON.stringify(seen)}`);
+    seen.push(next.value);
+  }
+  return seen;
+}
+
+describe.skipIf(!binary)("QMP client against real QEMU", () => {
+  let qemu: QemuMonitors;
+  beforeAll(async () => {
+    qemu = await startQemuMonitors(binary as string);
+  });
+  afterAll(async () => {
+    await qemu?.stop();
+  });
+
+  it("speaks WebSocket to QEMU: handshake with the 'binary' subprotocol, greeting in binary frames", async () => {
+    const connection = await connectTransport(parseAddress(qemu.ws), { timeoutMs: 10_000 });
+    const framer = new JsonFramer();
+    const greeting = await new Promise<Framed>((resolve) =>
+      connection.onData((chunk) => framer.push(chunk).forEach(resolve)),
+    );
+    connection.close();
+    expect(greeting).toMatchObject({
+      ok: true,
+      value: { QMP: { version: { qemu: { major: 7, minor: 2 } } } },
+    });
+  });
+
+  // Loud on purpose: QEMU 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18) sends the greeting over its
+  // websocket chardev but never answers a single masked binary frame (checked by hand with raw
+  // frames of several sizes and masks), so commands over WebSocket are proven against the
+  // jobshim server only (server.test.ts) until a QEMU that answers is available.
+  it.skip("SKIPPED: QEMU 7.2.22 never answers QMP over its websocket chardev; WS commands tested against jobshim's server", () => {});
+
+  describe.each(["unix", "tcp"] as const)("over %s", (transport) => {
+    let client: QmpClient;
+    beforeAll(async () => {
+      client = await connectQmp(qemu[transport], { timeoutMs: 10_000 });
+    });
+    afterAll(async () => {
+      await client?.close();
+    });
+
+    it("negotiates, with OOB offered and enabled", () => {
+      expect(client.greeting.QMP.version.qemu.major).toBe(7);
+      expect(client.greeting.QMP.version.qemu.minor).toBe(2);
+      expect(client.greeting.QMP.capabilities).toEqual(["oob"]);
+      expect(client.oobEnabled).toBe(true);
+    });
+
+    it("answers query-status, query-jobs and query-migrate", async () => {
+      expect(await client.execute("query-status")).toMatchObject({ status: "running", running: true });
+      expect(await client.execute("query-jobs")).toEqual([]);
+      expect(await client.execute("query-migrate")).toEqual({});
+    });
+
+    it.each([
+      ["nonexistent", undefined, "CommandNotFound", "The command nonexistent has not been found"],
+      ["query-status", { extra: 1 }, "GenericError", "Parameter 'extra' is unexpected"],
+      ["job-cancel", {}, "GenericError", "Parameter 'id' is missing"],
+      [
+        "block-job-set-speed",
+        { device: "x", speed: "fast" },
+        "GenericError",
+        "Invalid parameter type for 'speed', expected: integer",
+      ],
+      [
+        "migrate-continue",
+        { state: "bogus" },
+        "GenericError",
+        "Parameter 'state' does not accept value 'bogus'",
+      ],
+      [
+        "migrate-continue",
+        { state: "pre-switchover" },
+        "GenericError",
+        "Migration not in expected state: none",
+      ],
+    ])("rejects %s %j with QEMU's %s", async (command, args, errorClass, desc) => {
+      const failure = await client.execute(command, args).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(QmpError);
+      expect(failure).toMatchObject({ errorClass, desc });
+    });
+
+    it("reports STOP and RESUME with QMP timestamps", async () => {
+      const stream = client.eventsOf(["STOP", "RESUME"]);
+      await client.execute("stop");
+      await client.execute("cont");
+      const events = await collect(stream, (seen) => seen.length === 2);
+      expect(events.map((e) => e.event)).toEqual(["STOP", "RESUME"]);
+      for (const { timestamp } of events) {
+        expect(Number.isInteger(timestamp.seconds) && timestamp.seconds > 1_600_000_000).toBe(true);
+        expect(timestamp.microseconds).toBeGreaterThanOrEqual(0);
+        expect(timestamp.microseconds).toBeLessThan(1_000_000);
+      }
+    });
+
+    it("runs exec-oob commands and refuses those without allow-oob", async () => {
+      const pause = await client.execute("migrate-pause", undefined, { oob: true }).catch((e: unknown) => e);
+      expect(pause).toMatchObject({
+        errorClass: "GenericError",
+        desc: "migrate-pause is currently only supported during postcopy-active state",
+      });
+      const status = await client.execute("query-status", undefined, { oob: true }).catch((e: unknown) => e);
+      expect(status).toMatchObject({ desc: "The command query-status does not support OOB" });
+    });
+
+    it("follows a null-co mirror through JOB_STATUS_CHANGE to its end", async () => {
+      const job = `mirror-${transport}`;
+      await client.execute("blockdev-add", {
+        driver: "null-co",
+        "node-name": `src-${transport}`,
+        size: 1 << 20,
+      });
+      await client.execute("blockdev-add", {
+        driver: "null-co",
+        "node-name": `dst-${transport}`,
+        size: 1 << 20,
+      });
+      const stream = client.eventsOf(
+        (event) => event.event === "JOB_STATUS_CHANGE" && event.data?.id === job,
+      );
+      await client.execute("blockdev-mirror", {
+        "job-id": job,
+        device: `src-${transport}`,
+        target: `dst-${transport}`,
+        sync: "full",
+      });
+      const untilReady = await collect(stream, (seen) => seen.at(-1)?.data?.status === "ready");
+      expect(untilReady.map((e) => e.data?.status)).toEqual(["created", "running", "ready"]);
+      const jobs = (await client.execute("query-jobs")) as { id: string; type: string; status: string }[];
+      expect(jobs).toContainEqual(expect.objectContaining({ id: job, type: "mirror", status: "ready" }));
+      await client.execute("job-complete", { id: job });
+      const toEnd = await collect(stream, (seen) => seen.at(-1)?.data?.status === "null");
+      expect(toEnd.map((e) => e.data?.status)).toEqual(["waiting", "pending", "concluded", "null"]);
+    });
+  });
+});
