@@ -64,6 +64,7 @@ function machineDot(m: StateMachine, schema: Schema): string {
     `// ${GENERATED_NOTICE}`,
     `digraph ${q(m.name)} {`,
     "  rankdir=LR;",
+    '  fontname="Helvetica";',
     '  node [shape=box, style=rounded, fontname="Helvetica"];',
     '  edge [fontname="Helvetica", fontsize=10];',
   ];
@@ -121,6 +122,7 @@ function mappingDot(m: StateMachine, schema: Schema): string {
     `// ${GENERATED_NOTICE}`,
     `digraph ${q(`${m.name}-mapping`)} {`,
     "  rankdir=LR;",
+    '  fontname="Helvetica";',
     "  compound=true;",
     '  node [shape=box, style=rounded, fontname="Helvetica"];',
     '  edge [fontname="Helvetica", fontsize=10];',
