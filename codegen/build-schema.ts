@@ -115,7 +115,10 @@ class Definer {
       return member;
     });
     this.index.define({
-      ...common,
+      name: common.name,
+      info: common.info,
+      doc: common.doc,
+      if: common.if,
       meta: "enum",
       features,
       members,
@@ -143,7 +146,8 @@ class Definer {
   private defineAlternate(expr: QapiObject, common: Common): void {
     const features = this.features(expr.features, common.info, common.name);
     const variants = this.variants(expr.data as QapiObject, common);
-    this.index.define({ ...common, meta: "alternate", features, variants });
+    const { name, info, doc } = common;
+    this.index.define({ name, info, doc, if: common.if, meta: "alternate", features, variants });
   }
 
   private defineCommand(expr: QapiObject, common: Common): void {
@@ -152,7 +156,10 @@ class Definer {
     const returns = expr.returns;
     const retType = returns === undefined ? undefined : this.typeRef(returns, common.info);
     this.index.define({
-      ...common,
+      name: common.name,
+      info: common.info,
+      doc: common.doc,
+      if: common.if,
       meta: "command",
       features,
       argType,
@@ -169,7 +176,17 @@ class Definer {
   private defineEvent(expr: QapiObject, common: Common): void {
     const features = this.features(expr.features, common.info, common.name);
     const argType = this.arguments(expr.data, common);
-    this.index.define({ ...common, meta: "event", features, argType, boxed: expr.boxed === true });
+    const { name, info, doc } = common;
+    this.index.define({
+      name,
+      info,
+      doc,
+      if: common.if,
+      meta: "event",
+      features,
+      argType,
+      boxed: expr.boxed === true,
+    });
   }
 
   /** `data` of a command or event: a type name, or inline members (an implicit object). */
@@ -184,7 +201,8 @@ class Definer {
     if (members.length === 0) return undefined;
     // A second user can only be a duplicate definition, which define() reports next.
     if (!this.index.lookup(name)) {
-      this.index.define(objectType({ ...common, name, doc: undefined }, [], undefined, members, "implicit"));
+      const implicit = { name, info: common.info, doc: undefined, if: common.if };
+      this.index.define(objectType(implicit, [], undefined, members, "implicit"));
     }
     return name;
   }
@@ -266,7 +284,10 @@ function objectType(
   kind: ObjectType["kind"],
 ): ObjectType {
   return {
-    ...common,
+    name: common.name,
+    info: common.info,
+    doc: common.doc,
+    if: common.if,
     meta: "object",
     features,
     base,

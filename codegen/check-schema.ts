@@ -10,6 +10,7 @@
 import type { Pragma } from "./ast.ts";
 import { EMPTY_OBJECT } from "./builtins.ts";
 import { cName } from "./check-names.ts";
+import type { SchemaDoc } from "./doc.ts";
 import type {
   AlternateType,
   ArrayType,
@@ -326,38 +327,41 @@ function ambiguousKinds(type: SchemaType, kind: string): string[] {
 function connectDoc(entity: Entity, index: SchemaIndex): void {
   const doc = entity.doc;
   if (!doc) return;
-  const connectFeatures = (features: Feature[]) => {
-    for (const f of features) doc.connectFeature(f.name, f.info);
-  };
-  const connectMembers = (members: ObjectMember[]) => {
-    for (const m of members) {
-      doc.connectMember(m.name, m.info);
-      connectFeatures(m.features);
-    }
-  };
-  /** Members of an implicit object are documented in the definition that implied it. */
-  const connectImplicit = (name: string | undefined) => {
-    const type = name === undefined ? undefined : index.lookupType(name);
-    if (type?.meta === "object" && type.implicit) connectMembers(type.localMembers);
-  };
-  connectFeatures(entity.features);
+  connectFeatures(doc, entity.features);
   switch (entity.meta) {
     case "enum":
       for (const m of entity.members) {
         doc.connectMember(m.name, m.info);
-        connectFeatures(m.features);
+        connectFeatures(doc, m.features);
       }
       break;
     case "object":
-      connectImplicit(entity.base);
-      connectMembers(entity.localMembers);
+      connectImplicit(doc, entity.base, index);
+      connectMembers(doc, entity.localMembers);
       break;
     case "alternate":
       for (const v of entity.variants) doc.connectMember(v.name, v.info);
       break;
     case "command":
     case "event":
-      connectImplicit(entity.argType);
+      connectImplicit(doc, entity.argType, index);
       break;
   }
+}
+
+function connectFeatures(doc: SchemaDoc, features: Feature[]): void {
+  for (const f of features) doc.connectFeature(f.name, f.info);
+}
+
+function connectMembers(doc: SchemaDoc, members: ObjectMember[]): void {
+  for (const m of members) {
+    doc.connectMember(m.name, m.info);
+    connectFeatures(doc, m.features);
+  }
+}
+
+/** Members of an implicit object are documented in the definition that implied it. */
+function connectImplicit(doc: SchemaDoc, name: string | undefined, index: SchemaIndex): void {
+  const type = name === undefined ? undefined : index.lookupType(name);
+  if (type?.meta === "object" && type.implicit) connectMembers(doc, type.localMembers);
 }
