@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import { emitTypeScript } from "../../codegen/emit-typescript.ts";
+import { GENERATED_NOTICE } from "../../codegen/generated-file.ts";
+import type { Schema } from "../../codegen/ir.ts";
+import { expectGolden, fixture, qemu, typecheck } from "./emit-types-helpers.ts";
+
+async function emitTypes(schema: Schema): Promise<string> {
+  const [file] = await emitTypeScript(schema);
+  expect(file?.path).toBe("types.ts");
+  return file?.content ?? "";
+}
+
+/** Names of every exported type declaration. */
+function declaredNames(types: string): Set<string> {
+  return new Set(
+    [...types.matchAll(/^export (?:type|interface) ([A-Za-z0-9_$]+)/gm)].map((m) => m[1] as string),
+  );
+}
+
+/** A client typed by the maps; every `@ts-expect-error` must meet an error, or tsc reports it. */
+const CLIENT = `
+import type { QmpCommands, QmpEvents } from "./types.ts";
+export declare function execute<K extends keyof QmpCommands>(name: K, args: QmpCommands[K]["args"]): QmpCommands[K]["ret"];
+export declare function on<K extends keyof QmpEvents>(name: K, handler: (data: QmpEvents[K]) => void): void;
+`;
+
+const FIXTURE_CHECKS = `${CLIENT}
+import type { Colour, Point, Shape } from "./types.ts";
+const points: Point[] = execute("draw", { shape: { id: "s", colour: "red", shade: 1 }, size: "green" });
+execute("reset", {});
+export const shade = (s: Shape): number => (s.colour === "red" ? s.shade : s.colour === "green" ? Number(s.leaf) : 0);
+on("MOVED", (data) => data.to.x + (data.when ?? 0));
+// @ts-expect-error a red shape needs its shade
+execute("draw", { shape: { id: "s", colour: "red" } });
+// @ts-expect-error a green shape has no shade
+execute("draw", { shape: { id: "s", colour: "green", leaf: true, shade: 2 } });
+// @ts-expect-error size is an int, a Colour, a Point or null
+execute("draw", { shape: { id: "s", colour: "blue" }, size: true });
+// @ts-expect-error reset takes no arguments
+execute("reset", { force: true });
+// @ts-expect-error no such command
+execute("paint", {});
+// @ts-expect-error not a Colour
+export const c: Colour = "purple";
+declare const pt: Point;
+export const p: Point = { ...pt, z: 1 };
+// @ts-expect-error a Point has no member z2
+export const q: Point = { ...pt, z2: 1 };
+export const first: Point | undefined = points[0];
+`;
+
+const QEMU_CHECKS = `${CLIENT}
+import type { JobInfo, JobStatus, MigrationInfo, MigrationStatus } from "./types.ts";
+export const jobs: JobInfo[] = execute("query-jobs", {});
+export const info: MigrationInfo = execute("query-migrate", {});
+export const status: MigrationStatus | undefined = info.status;
+execute("migrate", { uri: "unix:/tmp/m.sock", detach: true });
+execute("job-cancel", { id: "m0" });
+on("JOB_STATUS_CHANGE", (data) => { const s: JobStatus = data.status; return [data.id, s]; });
+// @ts-expect-error uri is a string
+execute("migrate", { uri: 1 });
+// @ts-expect-error migrate in 7.2 has no channels
+execute("migrate", { uri: "unix:/tmp/m.sock", channels: [] });
+// @ts-expect-error job-cancel needs the job id
+execute("job-cancel", {});
+// @ts-expect-error query-jobs takes no arguments
+execute("query-jobs", { id: "m0" });
+// @ts-expect-error no such command in 7.2
+execute("job-change", { id: "m0" });
+// @ts-expect-error not a 7.2 MigrationStatus
+export const later: MigrationStatus = "postcopy-recover-setup";
+declare const job: JobInfo;
+export const fine: JobInfo = { ...job, status: "concluded", error: "Operation canceled" };
+// @ts-expect-error JobInfo's status is a JobStatus, not a number
+export const broken: JobInfo = { ...job, status: 3 };
+export const first: JobInfo | undefined = jobs[0];
+`;
+
+describe("emitTypeScript on the fixture schema", () => {
+  const schema = fixture();
+
+  it("matches the golden file and starts with the generated notice", async () => {
+    const types = await emitTypes(schema);
+    expect(types.split("\n")[0]).toBe(`// ${GENERATED_NOTICE}`);
+    expectGolden("types.ts", types);
+  });
+
+  it("keeps QAPI type names and writes built-ins and arrays inline", async () => {
+    const types = await emitTypes(schema);
+    const names = declaredNames(types);
+    for (const name of ["Colour", "Base", "Point", "Red", "Green", "Shape", "Size"])
+      expect(names).toContain(name);
+    for (const name of ["Str", "Int", "Uint8", "PointList", "JobshimQapiRoot"])
+      expect(names).not.toContain(name);
+    expect(types).toContain(`"draw": { args: QObjDrawArg; ret: Point[] };`);
+    expect(types).toContain(`"RESET": Record<string, never>;`);
+  });
+
+  it("types a client end to end (tsc with @ts-expect-error lines)", async () => {
+    expect(typecheck({ "types.ts": await emitTypes(schema), "client.ts": FIXTURE_CHECKS })).toBe("");
+  });
+
+  it("the type checks can fail: a wrong expectation is reported", async () => {
+    const wrong = `${CLIENT}\n// @ts-expect-error\nexecute("reset", {});\n`;
+    expect(typecheck({ "types.ts": await emitTypes(schema), "client.ts": wrong })).toMatch(/TS2578/);
+  });
+});
+
+describe("emitTypeScript on QEMU 7.2's whole schema", async () => {
+  const schema = qemu();
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const types = await emitTypes(schema);
+  const cpu = process.cpuUsage(cpuBefore);
+  console.log(
+    `types.ts for QEMU: ${types.length} bytes; emitTypeScript (json-schema-to-typescript) took ` +
+      `${(performance.now() - started).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`,
+  );
+
+  it("declares every named QAPI type under its own name", () => {
+    const names = declaredNames(types);
+    const missing = schema.entities.filter(
+      (e) =>
+        (e.meta === "enum" || e.meta === "alternate" || (e.meta === "object" && !e.implicit)) &&
+        !names.has(e.name),
+    );
+    expect(missing.map((e) => e.name)).toEqual([]);
+    expect(names).toContain("MigrationInfo");
+    expect(names).toContain("JobStatus");
+  });
+
+  it("maps every command and event", () => {
+    const commands = schema.entities.filter((e) => e.meta === "command");
+    const events = schema.entities.filter((e) => e.meta === "event");
+    const body = (map: string) =>
+      types.slice(types.indexOf(`export interface ${map} {`)).split("\n}")[0] ?? "";
+    expect(body("QmpCommands").split("\n").length - 1).toBe(commands.length);
+    expect(body("QmpEvents").split("\n").length - 1).toBe(events.length);
+    expect(types).toContain(`"query-jobs": { args: Record<string, never>; ret: JobInfo[] };`);
+    expect(types).toContain(`"JOB_STATUS_CHANGE": QObj_JOB_STATUS_CHANGEArg;`);
+  });
+
+  it("is accepted by tsc with the project's strict options, and types a client", () => {
+    expect(typecheck({ "types.ts": types, "client.ts": QEMU_CHECKS })).toBe("");
+  });
+
+  it("is deterministic", async () => {
+    expect(await emitTypes(schema)).toBe(types);
+  });
+});
