@@ -1,11 +1,15 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { emitDiagrams } from "../../codegen/emit-diagrams.ts";
+import { loadSchema } from "../../codegen/frontend.ts";
 import { GENERATED_NOTICE } from "../../codegen/generated-file.ts";
 import type { StateMachine } from "../../codegen/ir.ts";
 import { expectGolden, toySchema } from "./state-machine-fixtures.ts";
 
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DOT = "/usr/bin/dot";
 const haveDot = existsSync(DOT);
 if (!haveDot)
@@ -64,4 +68,21 @@ describe("emitDiagrams", () => {
       expect(result.stdout).toContain("<svg");
     },
   );
+});
+
+describe("emitDiagrams over schema/jobshim.json", () => {
+  const real = emitDiagrams(loadSchema(path.join(projectRoot, "schema/jobshim.json")));
+
+  it("draws the job machine and a mapping diagram per refining machine", () => {
+    expect(real.map((f) => f.path)).toContain("diagrams/JobStateMachine.dot");
+    expect(real.filter((f) => f.path.endsWith("-mapping.dot")).length).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!haveDot)("is accepted by 'dot -Tsvg', every file", () => {
+    for (const f of real.filter((x) => x.path.endsWith(".dot"))) {
+      const result = spawnSync(DOT, ["-Tsvg"], { input: f.content, encoding: "utf8" });
+      expect(result.stderr, f.path).toBe("");
+      expect(result.status, f.path).toBe(0);
+    }
+  });
 });

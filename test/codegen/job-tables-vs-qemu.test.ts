@@ -140,3 +140,40 @@ describe("schema/job.json vs QEMU's job tables", () => {
     }
   });
 });
+
+describe("schema/jobshim.json's refining machines vs QEMU's job tables", () => {
+  it("emit only walks made of JobSTT edges and only verbs JobVerbTable allows", async () => {
+    const schema = loadSchema(path.join(projectRoot, "schema/jobshim.json"));
+    const target = path.join(tmp, "jobshim", "generated", "state-tables.ts");
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, emitStateTables(schema)[0]?.content ?? "");
+    const { stateMachines } = (await import(pathToFileURL(target).href)) as {
+      stateMachines: Record<string, MachineTables>;
+    };
+    const refining = Object.values(stateMachines).filter((m) => m.refines?.machine === "JobStateMachine");
+    expect(refining.length).toBeGreaterThan(0);
+    const edge = (a: string, b: string): boolean => JOB_STT[STATES.indexOf(a)]?.[STATES.indexOf(b)] === 1;
+    for (const m of refining) {
+      const refines = m.refines as NonNullable<MachineTables["refines"]>;
+      for (const [from, targets] of Object.entries(m.transitions)) {
+        for (const to of targets) {
+          const walk = refines.paths[from]?.[to] ?? [];
+          for (let i = 0; i + 1 < walk.length; i++) {
+            expect(edge(walk[i] as string, walk[i + 1] as string), `${m.name} ${from} → ${to}: ${walk}`).toBe(
+              true,
+            );
+          }
+        }
+      }
+      for (const [verb, states] of Object.entries(m.verbTable)) {
+        const jobVerb = refines.verbMap[verb] as string;
+        for (const state of states) {
+          const jobState = refines.stateMap[state] as string;
+          expect(JOB_VERB_TABLE[jobVerb]?.[STATES.indexOf(jobState)], `${m.name} ${verb} in ${state}`).toBe(
+            1,
+          );
+        }
+      }
+    }
+  });
+});
