@@ -22,7 +22,8 @@ export function acceptCapabilities(args: JsonObject, offered: readonly string[])
     if (typeof value !== "string")
       return generic(`Invalid parameter type for 'enable[${index}]', expected: string`);
     if (!(KNOWN_CAPABILITIES as readonly string[]).includes(value))
-      return generic(`Parameter 'enable[${index}]' does not accept value '${value}'`);
+      // QEMU 7.2 names list elements 'null' in this message (its visitor has no name for them).
+      return generic(`Parameter 'null' does not accept value '${value}'`);
     wanted.push(value);
   }
   const unavailable = wanted.filter((cap) => !offered.includes(cap));
