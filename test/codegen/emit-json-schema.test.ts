@@ -93,6 +93,18 @@ describe("emitJsonSchema on the fixture schema", () => {
     expect(draw({ shape: { colour: "blue" } })).toBe(false);
   });
 
+  it("a union branch that is a union: both tags pinned, closed over all members in input", () => {
+    const coat = args("coat");
+    expect(coat({ colour: "red", finish: "gloss", level: 3, coats: 2 })).toBe(true);
+    expect(coat({ colour: "red", finish: "matte" })).toBe(true);
+    expect(coat({ colour: "blue" })).toBe(true);
+    expect(coat({ colour: "red", finish: "gloss" })).toBe(false);
+    expect(coat({ colour: "red", finish: "matte", level: 1 })).toBe(false);
+    expect(coat({ colour: "blue", finish: "matte" })).toBe(false);
+    expect(ret("coat")({ colour: "red", finish: "satin", sheen: 1 })).toBe(true);
+    expect(ret("coat")({ colour: "red", finish: "gloss" })).toBe(false);
+  });
+
   it("input: an alternate takes each branch by JSON type", () => {
     const size = (value: unknown) => args("draw")({ shape: red, size: value });
     expect([3, "red", null, point].map(size)).toEqual([true, true, true, true]);

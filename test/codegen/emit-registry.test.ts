@@ -50,7 +50,7 @@ describe("emitRegistry on the fixture schema", () => {
 
   it("records every flag, feature and condition of commands and events", async () => {
     const { commandRegistry, eventRegistry, isCommandName, isEventName } = await importRegistry(schema);
-    expect(Object.keys(commandRegistry)).toEqual(["draw", "reset", "place", "query-shapes"]);
+    expect(Object.keys(commandRegistry)).toEqual(["draw", "reset", "place", "query-shapes", "coat"]);
     expect(commandRegistry.draw).toEqual({
       name: "draw",
       allowOob: true,

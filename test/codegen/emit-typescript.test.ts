@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { emitTypeScript } from "../../codegen/emit-typescript.ts";
+import { emitTypeScript, type TypeScriptOptions } from "../../codegen/emit-typescript.ts";
 import { GENERATED_NOTICE } from "../../codegen/generated-file.ts";
 import type { Schema } from "../../codegen/ir.ts";
+import { renderDeclarations } from "../../codegen/typescript-declarations.ts";
 import { expectGolden, fixture, qemu, typecheck } from "./emit-types-helpers.ts";
 
-async function emitTypes(schema: Schema): Promise<string> {
-  const [file] = await emitTypeScript(schema);
+async function emitTypes(schema: Schema, options: TypeScriptOptions = {}): Promise<string> {
+  const [file] = await emitTypeScript(schema, options);
   expect(file?.path).toBe("types.ts");
   return file?.content ?? "";
 }
@@ -100,22 +101,56 @@ describe("emitTypeScript on the fixture schema", () => {
     expect(typecheck({ "types.ts": await emitTypes(schema), "client.ts": FIXTURE_CHECKS })).toBe("");
   });
 
+  it("the direct engine writes the very same bytes as json-schema-to-typescript", async () => {
+    expect(await emitTypes(schema, { engine: "direct" })).toBe(await emitTypes(schema));
+  });
+
+  it("a union branch that is itself a union stays flat: both tags and all members", async () => {
+    const types = await emitTypes(schema);
+    const coat = `${CLIENT}
+import type { Coat } from "./types.ts";
+export const c: Coat = execute("coat", { colour: "red", finish: "gloss", level: 3, coats: 2 });
+execute("coat", { colour: "blue" });
+// @ts-expect-error a glossy red coat needs its level
+execute("coat", { colour: "red", finish: "gloss" });
+`;
+    expect(typecheck({ "types.ts": types, "client.ts": coat })).toBe("");
+  });
+
+  it("the direct engine refuses names it would have to make up, rather than differ", () => {
+    const object = { type: "object", properties: {} };
+    expect(() => renderDeclarations({ "q_obj_a-b-arg": object, "q_obj_a_b-arg": object })).toThrow(
+      /'q_obj_a-b-arg' and 'q_obj_a_b-arg' both become TypeScript 'QObjABArg'/,
+    );
+  });
+
   it("the type checks can fail: a wrong expectation is reported", async () => {
     const wrong = `${CLIENT}\n// @ts-expect-error\nexecute("reset", {});\n`;
     expect(typecheck({ "types.ts": await emitTypes(schema), "client.ts": wrong })).toMatch(/TS2578/);
   });
 });
 
-describe("emitTypeScript on QEMU 7.2's whole schema", async () => {
-  const schema = qemu();
+/** Runs the emitter once and logs its wall and CPU time. */
+async function timed(schema: Schema, options: TypeScriptOptions): Promise<string> {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const types = await emitTypes(schema);
+  const types = await emitTypes(schema, options);
   const cpu = process.cpuUsage(cpuBefore);
   console.log(
-    `types.ts for QEMU: ${types.length} bytes; emitTypeScript (json-schema-to-typescript) took ` +
+    `types.ts for QEMU: ${types.length} bytes; engine ${options.engine ?? "json-schema-to-typescript"} took ` +
       `${(performance.now() - started).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`,
   );
+  return types;
+}
+
+describe("emitTypeScript on QEMU 7.2's whole schema", async () => {
+  const schema = qemu();
+  const types = await timed(schema, {});
+  const direct = await timed(schema, { engine: "direct" });
+
+  it("the direct engine writes the very same bytes as json-schema-to-typescript", () => {
+    expect(direct).toBe(types);
+  });
 
   it("declares every named QAPI type under its own name", () => {
     const names = declaredNames(types);
