@@ -160,7 +160,7 @@ function enumSchema(ctx: Context, t: EnumType): JsonObject {
 }
 
 /** A schema for a use of the named type: builtins and arrays inline, the rest by `$ref`. */
-export function typeRef(ctx: Context, name: string, documentId = ""): JsonObject {
+function typeRef(ctx: Context, name: string, documentId = ""): JsonObject {
   const t = ctx.schema.lookupType(name);
   if (t.meta === "builtin") return builtinSchema(t, ctx.full);
   if (t.meta === "array") return { type: "array", items: typeRef(ctx, t.elementType, documentId) };
