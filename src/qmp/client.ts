@@ -104,6 +104,11 @@ export class QmpClient {
     return client;
   }
 
+  /** Whether a connection is up right now (false while reconnecting). */
+  get connected(): boolean {
+    return this.link !== undefined && !this.link.connection.closed;
+  }
+
   get greeting(): QmpGreeting {
     if (!this.link?.greeting) throw new QmpConnectionError(`not connected to ${formatAddress(this.address)}`);
     return this.link.greeting;
