@@ -22,3 +22,4 @@ export {
   type QmpHandler,
   QmpServerSession,
 } from "./server-session.ts";
+export { type CommandShapes, type TypedEvent, type TypedQmpClient, typedClient } from "./typed-client.ts";
