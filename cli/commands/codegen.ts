@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { loadSchema } from "../../codegen/frontend.ts";
 import { generateFiles } from "../../codegen/pipeline.ts";
 import { renderDiagramsToSvg } from "../../codegen/render-svg.ts";
@@ -11,6 +11,7 @@ interface CodegenFlags {
   out?: string;
   unmask?: boolean;
   define?: string[];
+  typesEngine?: "direct" | "json-schema-to-typescript";
 }
 
 /**
@@ -26,6 +27,11 @@ export function registerCodegenCommand(program: Command): void {
     .option("--out <dir>", "output directory (required with --schema)")
     .option("--unmask", "keep real type names in the introspection output")
     .option("--define <symbol...>", "config symbols that hold when evaluating 'if' (default: all hold)")
+    .addOption(
+      new Option("--types-engine <engine>", "who renders types.ts (identical output)")
+        .choices(["direct", "json-schema-to-typescript"])
+        .default("direct"),
+    )
     .action(async (flags: CodegenFlags) => runCodegenCommand(flags));
 }
 
@@ -36,6 +42,7 @@ async function runCodegenCommand(flags: CodegenFlags): Promise<void> {
   const defined = flags.define ? new Set(flags.define) : undefined;
   const files = await generateFiles(loadSchema(schemaPath), {
     unmask: flags.unmask ?? false,
+    typesEngine: flags.typesEngine ?? "direct",
     ...(defined ? { isDefined: (symbol: string) => defined.has(symbol) } : {}),
   });
   const report = syncOutput(outDir, files, { check: flags.check ?? false });
