@@ -17,7 +17,10 @@ describe("syncOutput", () => {
   ];
 
   it("writes missing files and reports them as changed", () => {
-    expect(syncOutput(dir, files, { check: false })).toEqual({ changed: ["a.ts", "sub/b.json"], obsolete: [] });
+    expect(syncOutput(dir, files, { check: false })).toEqual({
+      changed: ["a.ts", "sub/b.json"],
+      obsolete: [],
+    });
     expect(readFileSync(join(dir, "sub/b.json"), "utf8")).toBe("{}\n");
   });
 
@@ -33,7 +36,10 @@ describe("syncOutput", () => {
     syncOutput(dir, files, { check: false });
     writeFileSync(join(dir, "a.ts"), "edited by hand\n");
     writeFileSync(join(dir, "left-over.ts"), "old\n");
-    expect(syncOutput(dir, files, { check: true })).toEqual({ changed: ["a.ts"], obsolete: ["left-over.ts"] });
+    expect(syncOutput(dir, files, { check: true })).toEqual({
+      changed: ["a.ts"],
+      obsolete: ["left-over.ts"],
+    });
     expect(readFileSync(join(dir, "a.ts"), "utf8")).toBe("edited by hand\n");
   });
 
