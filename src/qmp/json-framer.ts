@@ -74,9 +74,11 @@ export class JsonFramer {
       this.emit({ ok: false, message: `JSON parse error, stray '${strayText(token.bytes)}'` });
       return;
     }
-    const [dBraces, dBrackets] = DEPTH_CHANGE[token.type] ?? [0, 0];
-    this.braces += dBraces;
-    this.brackets += dBrackets;
+    const change = DEPTH_CHANGE[token.type];
+    if (change) {
+      this.braces += change[0];
+      this.brackets += change[1];
+    }
     const limitError = this.limitError(token);
     if (limitError) {
       this.emit({ ok: false, message: limitError });

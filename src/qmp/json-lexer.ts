@@ -57,25 +57,60 @@ const isLower = (b: number) => b >= 0x61 && b <= 0x7a;
 const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;
 /** Bytes allowed inside a string: no control characters and never 0xFE/0xFF. */
 const isStringByte = (b: number) => b >= 0x20 && b <= 0xfd;
-const ERROR: Step = { emit: "error", consumed: true };
+
+/** One shared step object per target state: this runs for every input byte, so no allocation. */
+const GO_STEPS = new Map<State, Step>();
+function go(state: State): Step {
+  let step = GO_STEPS.get(state);
+  if (!step) {
+    step = { next: state };
+    GO_STEPS.set(state, step);
+  }
+  return step;
+}
+
+const TOKEN_TYPES: TokenType[] = [
+  "lcurly",
+  "rcurly",
+  "lsquare",
+  "rsquare",
+  "colon",
+  "comma",
+  "string",
+  "integer",
+  "float",
+  "keyword",
+  "error",
+];
+const EMIT_CONSUMED = new Map(TOKEN_TYPES.map((type) => [type, { emit: type, consumed: true } as Step]));
+const EMIT_LOOKAHEAD = new Map(TOKEN_TYPES.map((type) => [type, { emit: type, consumed: false } as Step]));
+function emit(type: TokenType, consumed: boolean): Step {
+  return (consumed ? EMIT_CONSUMED : EMIT_LOOKAHEAD).get(type) as Step;
+}
+
+const ERROR: Step = emit("error", true);
+
+const SINGLE_BYTE_TOKENS = new Map<TokenType, Buffer>(
+  Object.entries(STRUCTURAL).map(([byte, type]) => [type, Buffer.from([Number(byte)])]),
+);
 
 function fromStart(b: number): Step | "skip" {
   const structural = STRUCTURAL[b];
-  if (structural) return { emit: structural, consumed: true };
-  if (b === 0x22) return { next: "dq" };
-  if (b === 0x27) return { next: "sq" };
-  if (b === 0x30) return { next: "zero" };
-  if (b >= 0x31 && b <= 0x39) return { next: "digits" };
-  if (b === 0x2d) return { next: "sign" };
-  if (isLower(b)) return { next: "keyword" };
+  if (structural) return emit(structural, true);
+  if (b === 0x22) return go("dq");
+  if (b === 0x27) return go("sq");
+  if (b === 0x30) return go("zero");
+  if (b >= 0x31 && b <= 0x39) return go("digits");
+  if (b === 0x2d) return go("sign");
+  if (isLower(b)) return go("keyword");
   if (isSpace(b)) return "skip";
   return ERROR;
 }
 
 function inString(b: number, quote: number, self: State, escaped: State): Step {
-  if (b === quote) return { emit: "string", consumed: true };
-  if (b === 0x5c) return { next: escaped };
-  return isStringByte(b) ? { next: self } : ERROR;
+  if (b === quote) return emit("string", true);
+  if (b === 0x5c) return go(escaped);
+  return isStringByte(b) ? go(self) : ERROR;
 }
 
 /** Number and keyword states; a byte that ends a token is looked at again from "start". */
@@ -83,28 +118,28 @@ function inNumberOrKeyword(state: State, b: number): Step {
   switch (state) {
     case "zero":
       if (isDigit(b)) return ERROR;
-      return b === 0x2e ? { next: "mantissa" } : { emit: "integer", consumed: false };
+      return b === 0x2e ? go("mantissa") : emit("integer", false);
     case "sign":
-      if (b === 0x30) return { next: "zero" };
-      return b >= 0x31 && b <= 0x39 ? { next: "digits" } : ERROR;
+      if (b === 0x30) return go("zero");
+      return b >= 0x31 && b <= 0x39 ? go("digits") : ERROR;
     case "digits":
-      if (isDigit(b)) return { next: "digits" };
-      if (b === 0x65 || b === 0x45) return { next: "expE" };
-      return b === 0x2e ? { next: "mantissa" } : { emit: "integer", consumed: false };
+      if (isDigit(b)) return go("digits");
+      if (b === 0x65 || b === 0x45) return go("expE");
+      return b === 0x2e ? go("mantissa") : emit("integer", false);
     case "mantissa":
-      return isDigit(b) ? { next: "mantissaDigits" } : ERROR;
+      return isDigit(b) ? go("mantissaDigits") : ERROR;
     case "mantissaDigits":
-      if (isDigit(b)) return { next: "mantissaDigits" };
-      return b === 0x65 || b === 0x45 ? { next: "expE" } : { emit: "float", consumed: false };
+      if (isDigit(b)) return go("mantissaDigits");
+      return b === 0x65 || b === 0x45 ? go("expE") : emit("float", false);
     case "expE":
-      if (b === 0x2b || b === 0x2d) return { next: "expSign" };
-      return isDigit(b) ? { next: "expDigits" } : ERROR;
+      if (b === 0x2b || b === 0x2d) return go("expSign");
+      return isDigit(b) ? go("expDigits") : ERROR;
     case "expSign":
-      return isDigit(b) ? { next: "expDigits" } : ERROR;
+      return isDigit(b) ? go("expDigits") : ERROR;
     case "expDigits":
-      return isDigit(b) ? { next: "expDigits" } : { emit: "float", consumed: false };
+      return isDigit(b) ? go("expDigits") : emit("float", false);
     default:
-      return isLower(b) ? { next: "keyword" } : { emit: "keyword", consumed: false };
+      return isLower(b) ? go("keyword") : emit("keyword", false);
   }
 }
 
@@ -140,6 +175,13 @@ export class JsonLexer {
         tokenStart = i;
         continue;
       }
+      if (this.state === "dq" || this.state === "sq") {
+        const after = this.skipStringBody(chunk, i);
+        if (after > i) {
+          i = after;
+          continue;
+        }
+      }
       const step = this.step(b);
       if (step === "skip") {
         i++;
@@ -152,11 +194,25 @@ export class JsonLexer {
         continue;
       }
       const end = step.consumed ? i + 1 : i;
-      this.finish(step.emit, chunk.subarray(tokenStart, end));
+      const single = SINGLE_BYTE_TOKENS.get(step.emit);
+      // Structural tokens are one known byte: share a buffer instead of slicing (slicing is costly).
+      this.finish(step.emit, single && this.carryLength === 0 ? single : chunk.subarray(tokenStart, end));
       i = end;
       tokenStart = i;
     }
     this.keepPartial(chunk.subarray(tokenStart));
+  }
+
+  /** Plain string bytes cannot end or change anything: skip them in one tight loop. */
+  private skipStringBody(chunk: Buffer, from: number): number {
+    const quote = this.state === "dq" ? 0x22 : 0x27;
+    let i = from;
+    while (i < chunk.length) {
+      const b = chunk[i] as number;
+      if (b === quote || b === 0x5c || !isStringByte(b)) break;
+      i++;
+    }
+    return i;
   }
 
   /** Forget any partial token, as QEMU does when a connection closes. */
@@ -175,9 +231,9 @@ export class JsonLexer {
       case "sq":
         return inString(b, 0x27, "sq", "sqEscape");
       case "dqEscape":
-        return isStringByte(b) ? { next: "dq" } : ERROR;
+        return isStringByte(b) ? go("dq") : ERROR;
       case "sqEscape":
-        return isStringByte(b) ? { next: "sq" } : ERROR;
+        return isStringByte(b) ? go("sq") : ERROR;
       default:
         return inNumberOrKeyword(this.state, b);
     }

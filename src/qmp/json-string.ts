@@ -69,6 +69,18 @@ export function decodeStringToken(bytes: Buffer): Decoded {
   let at = 1;
   while (at < end) {
     const byte = bytes[at] as number;
+    if (byte >= 0x20 && byte < 0x80 && byte !== 0x5c) {
+      // Plain ASCII needs no checks: copy the whole run at once.
+      let runEnd = at + 1;
+      while (runEnd < end) {
+        const next = bytes[runEnd] as number;
+        if (next < 0x20 || next >= 0x80 || next === 0x5c) break;
+        runEnd++;
+      }
+      text += bytes.toString("latin1", at, runEnd);
+      at = runEnd;
+      continue;
+    }
     if (byte === 0x5c) {
       const kind = bytes[at + 1] as number;
       const simple = SIMPLE_ESCAPES[kind];

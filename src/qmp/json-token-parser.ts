@@ -68,7 +68,9 @@ function parsePair(cursor: TokenCursor, target: JsonObject): void {
   const value = parseValue(cursor);
   if (Object.hasOwn(target, key)) fail("duplicate key");
   // Plain assignment of "__proto__" would change the prototype instead of adding a member.
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === "__proto__")
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** Shared loop of objects and arrays: elements separated by commas up to the closing token. */
