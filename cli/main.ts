@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { registerCodegenCommand } from "./commands/codegen.ts";
 import { registerIntrospectCommand } from "./commands/introspect.ts";
+import { registerQmpCommand } from "./commands/qmp.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
 import { reportFailure } from "./report-failure.ts";
 
@@ -17,6 +18,7 @@ const program = new Command("jobshim")
 registerSchemaCommand(program);
 registerCodegenCommand(program);
 registerIntrospectCommand(program);
+registerQmpCommand(program);
 
 try {
   await program.parseAsync(process.argv);
