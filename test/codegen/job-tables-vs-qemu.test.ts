@@ -60,8 +60,9 @@ const JOB_VERB_TABLE: Record<string, number[]> = {
 /** QEMU's JobVerb enum order. */
 const VERBS = ["cancel", "pause", "resume", "set-speed", "complete", "dismiss", "finalize", "change"];
 
+/** job.json's JobInfo names the migration branch, so the job API is read through the main schema. */
 function loadJobSchema(): Schema {
-  return loadSchema(path.join(projectRoot, "schema/job.json"));
+  return loadSchema(path.join(projectRoot, "schema/jobshim.json"));
 }
 
 const tmp = mkdtempSync(path.join(tmpdir(), "jobshim-job-tables-"));
@@ -128,9 +129,11 @@ describe("schema/job.json vs QEMU's job tables", () => {
     expect(verbTable).toEqual(JOB_VERB_TABLE);
   });
 
-  it("documents every definition with a Since: section", () => {
+  it("documents every definition of job.json with a Since: section", () => {
     const implicit = (x: Entity): boolean => x.meta === "array" || (x.meta === "object" && x.implicit);
-    const defined = schema.entities.filter((x) => x.info !== undefined && !implicit(x));
+    const inJobJson = (x: Entity): boolean =>
+      x.info !== undefined && path.basename(x.info.file) === "job.json";
+    const defined = schema.entities.filter((x) => inJobJson(x) && !implicit(x));
     expect(defined.map((x) => x.name)).toContain("JobStateMachine");
     for (const e of defined) {
       expect(
