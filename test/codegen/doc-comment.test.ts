@@ -1,14 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { ParsedSchema, QapiObject, QapiValue } from "../../codegen/ast.ts";
 import type { SchemaDoc } from "../../codegen/doc.ts";
 import { parseSchemaFile, parseSchemaSource } from "../../codegen/parse.ts";
 import { SchemaError, SourceInfo } from "../../codegen/source-info.ts";
+import { qemuShared as shared } from "../helpers/paths.ts";
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const shared = process.env.QEMU_SHARED ?? path.resolve(projectRoot, "../shared/qemu-7.2");
 const corpus = path.join(shared, "qapi-schema-tests");
 
 function errorOf(source: string): string {

@@ -1,15 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { emitDiagrams } from "../../codegen/emit-diagrams.ts";
 import { loadSchema } from "../../codegen/frontend.ts";
 import { GENERATED_NOTICE } from "../../codegen/generated-file.ts";
 import type { StateMachine } from "../../codegen/ir.ts";
+import { projectRoot } from "../helpers/paths.ts";
 import { expectGolden, toySchema } from "./state-machine-fixtures.ts";
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DOT = "/usr/bin/dot";
 const haveDot = existsSync(DOT);
 if (!haveDot)

@@ -6,16 +6,17 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { Ajv } from "ajv";
 import { expect } from "vitest";
 import { loadSchema } from "../../codegen/frontend.ts";
 import type { Schema } from "../../codegen/ir.ts";
 import { buildJsonSchemaDocuments, type JsonSchemaDocuments } from "../../codegen/json-schema-documents.ts";
 import { toPlainJson } from "../../codegen/json-value.ts";
+import { projectRoot, qemuShared } from "../helpers/paths.ts";
 
-export const projectRoot = resolve(import.meta.dirname, "../..");
-const qemuShared = process.env.QEMU_SHARED ?? resolve(projectRoot, "../shared/qemu-7.2");
+export { projectRoot };
+
 export const qemuSchemaPath = join(qemuShared, "qapi/qapi-schema.json");
 export const fixturePath = join(projectRoot, "test/fixtures/schemas/types-fixture.json");
 const goldenDir = join(projectRoot, "test/codegen/golden/types-fixture");

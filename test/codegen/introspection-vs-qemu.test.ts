@@ -5,15 +5,13 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildIntrospection, emitIntrospection, type SchemaInfo } from "../../codegen/emit-introspection.ts";
 import { loadSchema } from "../../codegen/frontend.ts";
 import type { IfCondition, Schema } from "../../codegen/ir.ts";
+import { projectRoot, qemuShared as shared } from "../helpers/paths.ts";
 import { findQemu, type QemuInstance, startQemu } from "../helpers/qemu-process.ts";
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const shared = process.env.QEMU_SHARED ?? path.resolve(projectRoot, "../shared/qemu-7.2");
 const schemaFile = path.join(shared, "qapi/qapi-schema.json");
 const configFile = path.join(projectRoot, "test/fixtures/qemu-7.2-debian-x86_64-config.json");
 

@@ -6,14 +6,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { emitStateTables } from "../../codegen/emit-state-tables.ts";
 import { loadSchema } from "../../codegen/frontend.ts";
 import type { Entity, EnumType, Schema, StateMachine } from "../../codegen/ir.ts";
 import type { MachineTables } from "../../src/state-machine.ts";
-
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+import { projectRoot } from "../helpers/paths.ts";
 
 // U=undefined C=created R=running P=paused Y=ready S=standby W=waiting D=pending X=aborting E=concluded N=null
 const STATES = [

@@ -9,15 +9,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import type { QapiObject, QapiValue } from "../../codegen/ast.ts";
 import { parseSchemaFile, parseSchemaSource } from "../../codegen/parse.ts";
 import { SchemaError } from "../../codegen/source-info.ts";
+import { qemuShared as shared } from "../helpers/paths.ts";
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const shared = process.env.QEMU_SHARED ?? path.resolve(projectRoot, "../shared/qemu-7.2");
 const corpus = path.join(shared, "qapi-schema-tests");
 
 /** The full error text for `source`, failing the test when it parses. */

@@ -8,10 +8,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadSchema } from "../../codegen/frontend.ts";
 import { SchemaError } from "../../codegen/source-info.ts";
+import { qemuShared as shared } from "../helpers/paths.ts";
 import { dumpSchema } from "./dump-ir.ts";
 
-const projectRoot = path.resolve(import.meta.dirname, "../..");
-const shared = process.env.QEMU_SHARED ?? path.resolve(projectRoot, "../shared/qemu-7.2");
 const corpus = path.join(shared, "qapi-schema-tests");
 
 /** A case is a NAME.json with its NAME.err; helper files (included by cases) have no .err. */

@@ -8,14 +8,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadSchema } from "../../codegen/frontend.ts";
 import type { EnumType, Schema, StateMachine } from "../../codegen/ir.ts";
+import { projectRoot, qemuShared as shared } from "../helpers/paths.ts";
 import { compareDefinition } from "./compare-types.ts";
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const shared = process.env.QEMU_SHARED ?? path.resolve(projectRoot, "../shared/qemu-7.2");
 const mainSchema = path.join(projectRoot, "schema/jobshim.json");
 const OWN_FILES = ["migration.json", "migration-job.json", "qmp.json", "block-jobs.json"];
 
