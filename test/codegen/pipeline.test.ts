@@ -1,0 +1,27 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadSchema } from "../../codegen/frontend.ts";
+import { GENERATED_NOTICE } from "../../codegen/generated-file.ts";
+import { generateFiles } from "../../codegen/pipeline.ts";
+import { projectRoot, qemuShared } from "../helpers/paths.ts";
+
+const schemas = {
+  "the project's schema": path.join(projectRoot, "schema/jobshim.json"),
+  "QEMU 7.2's whole schema": path.join(qemuShared, "qapi/qapi-schema.json"),
+};
+
+describe.each(Object.entries(schemas))("codegen over %s", (_name, schemaPath) => {
+  it("is deterministic: two loads and two generations give identical bytes", async () => {
+    const first = await generateFiles(loadSchema(schemaPath));
+    const second = await generateFiles(loadSchema(schemaPath));
+    expect(second.map((f) => f.path)).toEqual(first.map((f) => f.path));
+    for (const [i, file] of second.entries()) expect(file.content, file.path).toBe(first[i]?.content);
+  });
+
+  it("marks every generated file that can hold a comment as generated", async () => {
+    const files = await generateFiles(loadSchema(schemaPath));
+    const commentable = files.filter((f) => !f.path.endsWith(".json"));
+    expect(commentable.length).toBeGreaterThan(3);
+    for (const file of commentable) expect(file.content.slice(0, 300), file.path).toContain(GENERATED_NOTICE);
+  });
+});
