@@ -1,10 +1,10 @@
 /** Opens the client side of any supported transport. */
 import { connect as netConnect, type Socket } from "node:net";
-import { WebSocket } from "ws";
 import { formatAddress, type QmpAddress } from "./address.ts";
 import type { ByteConnection } from "./byte-connection.ts";
 import { SocketConnection } from "./socket-connection.ts";
-import { QMP_WS_PROTOCOL, WebSocketConnection } from "./websocket-connection.ts";
+import { openWebSocketClient } from "./websocket-client.ts";
+import { QMP_WS_PROTOCOL } from "./websocket-connection.ts";
 
 export interface ConnectOptions {
   timeoutMs?: number;
@@ -30,16 +30,13 @@ function openSocket(address: QmpAddress & { kind: "unix" | "tcp" }, settle: Sett
 
 function openWebSocket(address: QmpAddress & { kind: "ws" }, settle: Settle): void {
   const host = address.host.includes(":") ? `[${address.host}]` : address.host;
-  const socket = new WebSocket(`ws://${host}:${address.port}${address.path}`, [QMP_WS_PROTOCOL], {
-    perMessageDeflate: false,
+  const url = `ws://${host}:${address.port}${address.path}`;
+  let cancel = () => {};
+  cancel = openWebSocketClient(url, QMP_WS_PROTOCOL, formatAddress(address), {
+    opened: (connection) => settle.done(connection, () => connection.close()),
+    failed: (error) => settle.fail(error, () => cancel()),
   });
-  const onError = (error: Error) => settle.fail(error, () => socket.terminate());
-  socket.once("error", onError);
-  socket.once("open", () => {
-    socket.off("error", onError);
-    settle.done(new WebSocketConnection(socket, formatAddress(address)), () => socket.terminate());
-  });
-  settle.onCancel(() => socket.terminate());
+  settle.onCancel(() => cancel());
 }
 
 interface Settle {
