@@ -18,6 +18,15 @@ describe.each(Object.entries(schemas))("codegen over %s", (_name, schemaPath) =>
     for (const [i, file] of second.entries()) expect(file.content, file.path).toBe(first[i]?.content);
   });
 
+  it("renders types.ts identically with both engines (decision 0002)", async () => {
+    const schema = loadSchema(schemaPath);
+    const types = async (engine: "direct" | "json-schema-to-typescript") =>
+      (await generateFiles(schema, { typesEngine: engine })).find((f) => f.path === "types.ts")?.content;
+    const direct = await types("direct");
+    expect(direct).toContain("export interface QmpCommands");
+    expect(direct).toBe(await types("json-schema-to-typescript"));
+  });
+
   it("marks every generated file that can hold a comment as generated", async () => {
     const files = await generateFiles(loadSchema(schemaPath));
     const commentable = files.filter((f) => !f.path.endsWith(".json"));
