@@ -5,7 +5,7 @@
  * msw then wraps; jobshim's client picks the global up (src/transports/websocket-client.ts).
  */
 import { ws } from "msw";
-import { type SetupServerApi, setupServer } from "msw/node";
+import { type SetupServer, setupServer } from "msw/node";
 import { WebSocket as WsWebSocket } from "ws";
 
 export const GREETING = `${JSON.stringify({
@@ -60,7 +60,7 @@ function scripted(client: {
 
 /** Installs a global WebSocket if the runtime has none, starts msw, and returns how to script it. */
 export function startMswQmp(url: string): {
-  server: SetupServerApi;
+  server: SetupServer;
   serve(script: Script): void;
   stop(): void;
 } {
