@@ -1,0 +1,439 @@
+/**
+ * The job facade (decision 0001): in front of a QEMU that only speaks the legacy migration API,
+ * clients see migration as a job of type `migration`. It owns the facade's own commands, tracks
+ * the upstream migration from MIGRATION events reconciled with query-migrate, fans events out
+ * to its clients and passes everything else through unchanged.
+ */
+import type { JobStatus, MigrationStatus } from "../../src/generated/types.ts";
+import { isJsonObject, type JsonObject, type JsonValue } from "../../src/qmp/json-value.ts";
+import { type QmpEvent, timestampOf } from "../../src/qmp/protocol.ts";
+import type { HandlerContext, QmpHandler } from "../../src/qmp/server-session.ts";
+import { checkArgs } from "./arguments.ts";
+import { type FacadeClient, FacadeClients } from "./clients.ts";
+import { generic, idInUse, invalidId, isWellFormedId, jobNotFound, verbRefused } from "./job-errors.ts";
+import { MigrationJob, type MigrationJobOptions } from "./migration-job.ts";
+import type { ProgressOptions } from "./progress.ts";
+import { errorDescOf, TrackedJob } from "./tracked-job.ts";
+import { relay, type Upstream } from "./upstream.ts";
+import * as verbs from "./verbs.ts";
+
+export interface JobFacadeOptions {
+  /** How often query-migrate is polled while a job runs (lost CAS, progress); default 500 ms. */
+  pollIntervalMs?: number;
+  progress?: ProgressOptions;
+  /** Microseconds since the epoch, for the facade's own event timestamps. */
+  clock?: () => number;
+  /** Undeclared or impossible status changes QEMU made; default: ignored. */
+  onAnomaly?: (jobId: string, message: string) => void;
+}
+
+type VerbHandler = (tracked: TrackedJob, args: JsonObject) => Promise<void>;
+
+export class JobFacade {
+  readonly clients: FacadeClients;
+  private readonly jobs = new Map<string, TrackedJob>();
+  /** The job QEMU's one migration state belongs to right now. */
+  private active: TrackedJob | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private eventCount = 0;
+  private poller: NodeJS.Timeout | undefined;
+  private upstreamGone = false;
+  private readonly clock: () => number;
+
+  private constructor(
+    readonly upstream: Upstream,
+    qemuEvents: boolean,
+    private readonly options: JobFacadeOptions,
+  ) {
+    this.clients = new FacadeClients(qemuEvents);
+    this.clock = options.clock ?? (() => Date.now() * 1000);
+    upstream.onEvent((event) => this.upstreamEvent(event));
+    upstream.onClose(() => this.upstreamClosed());
+  }
+
+  /** Attaches to QEMU: remembers its `events` capability for the clients, then turns it on. */
+  static async attach(upstream: Upstream, options: JobFacadeOptions = {}): Promise<JobFacade> {
+    const caps = await upstream.execute("query-migrate-capabilities");
+    const facade = new JobFacade(upstream, capabilityState(caps, "events") ?? false, options);
+    // Refused while a migration runs; the next job-migrate turns it on anyway.
+    await upstream.execute("migrate-set-capabilities", capsArg({ events: true })).catch(() => undefined);
+    return facade;
+  }
+
+  /** The commands the facade answers itself; the rest goes to `passThrough`. */
+  get handlers(): Record<string, QmpHandler> {
+    const verb = (name: string, run: VerbHandler): QmpHandler => this.verbCommand(name, run);
+    return {
+      "job-migrate": (args) => this.jobMigrate(args),
+      "job-migrate-incoming": (args) => this.jobMigrateIncoming(args),
+      "query-jobs": () => this.queryJobs(),
+      "job-cancel": verb("cancel", (t) => this.run(verbs.cancelCalls(), t)),
+      "job-pause": verb("pause", (t) => this.run(verbs.pauseCalls(), t)),
+      "job-resume": verb("resume", (t) => this.run(verbs.resumeCalls(t.job), t)),
+      "job-complete": verb("complete", (t) => this.run(verbs.completeCalls(), t)),
+      "job-finalize": verb("finalize", (t) => this.run(verbs.finalizeCalls(), t)),
+      "job-dismiss": verb("dismiss", async (t) => this.dismiss(t)),
+      "job-change": (args, context) => this.jobChange(args, context),
+      "migrate-set-capabilities": (args, context) => this.setCapabilities(args, context),
+      "query-migrate-capabilities": (_args, context) => this.queryCapabilities(context),
+    };
+  }
+
+  /** Any other command reaches QEMU as sent, and QEMU's answer reaches the client as sent. */
+  passThrough(command: string): QmpHandler {
+    return (args, context) => relay(this.upstream, command, args, context.oob && this.upstream.oobEnabled);
+  }
+
+  /** The migration jobs, as query-jobs lists them. */
+  migrationJobs(): JsonObject[] {
+    return [...this.jobs.values()].filter((t) => t.announced).map((t) => t.info());
+  }
+
+  /** Waits until every upstream observation received so far has been applied. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  close(): void {
+    clearInterval(this.poller);
+    this.poller = undefined;
+  }
+
+  // ---- creating jobs
+
+  private async jobMigrate(args: JsonObject): Promise<undefined> {
+    checkArgs(args, {
+      "job-id": { kind: "str" },
+      uri: { kind: "str" },
+      postcopy: { kind: "bool", optional: true },
+      "auto-finalize": { kind: "bool", optional: true },
+      "auto-dismiss": { kind: "bool", optional: true },
+      "max-bandwidth": { kind: "int", optional: true },
+      "downtime-limit": { kind: "int", optional: true },
+    });
+    const id = args["job-id"] as string;
+    await this.checkNewId(id);
+    const autoFinalize = args["auto-finalize"] !== false;
+    const caps = await relay(this.upstream, "query-migrate-capabilities");
+    const postcopy = (args.postcopy as boolean | undefined) ?? capabilityState(caps, "postcopy-ram") ?? false;
+    if (postcopy && !autoFinalize)
+      throw generic("'auto-finalize' must not be false with 'postcopy': postcopy has no pending hold");
+    await relay(
+      this.upstream,
+      "migrate-set-capabilities",
+      capsArg({ events: true, "postcopy-ram": postcopy, "pause-before-switchover": !autoFinalize }),
+    );
+    const restore = restoreEntries(caps, ["postcopy-ram", "pause-before-switchover"]);
+    const parameters = pick(args, ["max-bandwidth", "downtime-limit"]);
+    if (Object.keys(parameters).length > 0) await relay(this.upstream, "migrate-set-parameters", parameters);
+    const options = { id, direction: "outgoing", postcopy, uri: args.uri as string, autoFinalize } as const;
+    await this.start({ ...options, autoDismiss: args["auto-dismiss"] !== false }, restore, "migrate", {
+      uri: options.uri,
+    });
+    return undefined;
+  }
+
+  private async jobMigrateIncoming(args: JsonObject): Promise<undefined> {
+    checkArgs(args, {
+      "job-id": { kind: "str" },
+      uri: { kind: "str" },
+      "auto-dismiss": { kind: "bool", optional: true },
+    });
+    const id = args["job-id"] as string;
+    await this.checkNewId(id);
+    const caps = await relay(this.upstream, "query-migrate-capabilities");
+    await relay(this.upstream, "migrate-set-capabilities", capsArg({ events: true }));
+    // The destination must agree to postcopy before the source asks for it; the job machine does
+    // not depend on it, so it is turned on when the host can and put back afterwards.
+    const postcopyOn = await relay(
+      this.upstream,
+      "migrate-set-capabilities",
+      capsArg({ "postcopy-ram": true }),
+    )
+      .then(() => true)
+      .catch(() => false);
+    const restore = postcopyOn ? restoreEntries(caps, ["postcopy-ram"]) : [];
+    const uri = args.uri as string;
+    const options: MigrationJobOptions = {
+      id,
+      direction: "incoming",
+      postcopy: postcopyOn,
+      uri,
+      autoFinalize: true,
+      autoDismiss: args["auto-dismiss"] !== false,
+    };
+    await this.start(options, restore, "migrate-incoming", { uri });
+    return undefined;
+  }
+
+  private async checkNewId(id: string): Promise<void> {
+    if (!isWellFormedId(id)) throw invalidId(id);
+    if (this.jobs.has(id)) throw idInUse(id);
+    const upstreamJobs = await relay(this.upstream, "query-jobs");
+    if (Array.isArray(upstreamJobs) && upstreamJobs.some((j) => isJsonObject(j) && j.id === id))
+      throw idInUse(id);
+  }
+
+  /**
+   * Runs the legacy start command; the job exists only if QEMU accepted it. Statuses QEMU
+   * reports meanwhile are kept and applied right after the job appears.
+   */
+  private async start(
+    options: MigrationJobOptions,
+    restore: JsonObject[],
+    command: string,
+    args: JsonObject,
+  ): Promise<void> {
+    const job = new MigrationJob(options, this.sink());
+    const tracked = new TrackedJob(job, restore, this.options.progress);
+    const previous = this.active;
+    this.active = tracked;
+    try {
+      await relay(this.upstream, command, args);
+    } catch (error) {
+      this.active = previous;
+      this.restoreCapabilities(tracked);
+      throw error;
+    }
+    this.jobs.set(options.id, tracked);
+    tracked.announced = true;
+    job.announce();
+    for (const { status, errorDesc } of tracked.early.splice(0)) this.apply(tracked, status, errorDesc);
+    this.startPolling();
+    this.enqueue(() => this.reconcile());
+  }
+
+  // ---- verbs
+
+  private verbCommand(verb: string, run: VerbHandler): QmpHandler {
+    const command = `job-${verb}`;
+    return async (args, context) => {
+      const tracked = typeof args.id === "string" ? this.jobs.get(args.id) : undefined;
+      if (!tracked) return this.passThrough(command)(args, context);
+      checkArgs(args, {
+        id: { kind: "str" },
+        ...(verb === "cancel" ? { force: { kind: "bool", optional: true } } : {}),
+      });
+      this.requireVerb(tracked, verb);
+      await run(tracked, args);
+      return undefined;
+    };
+  }
+
+  private requireVerb(tracked: TrackedJob, verb: string): void {
+    if (!tracked.job.accepts(verb)) throw verbRefused(tracked.job.id, tracked.job.status, verb);
+  }
+
+  private async run(calls: verbs.LegacyCall[], tracked: TrackedJob): Promise<void> {
+    for (const call of calls) await relay(this.upstream, call.command, call.args);
+    if (tracked === this.active) this.enqueue(() => this.reconcile());
+  }
+
+  private dismiss(tracked: TrackedJob): void {
+    tracked.job.dismiss();
+    this.jobs.delete(tracked.job.id);
+  }
+
+  private async jobChange(args: JsonObject, context: HandlerContext): Promise<undefined> {
+    const id = args.id;
+    if (typeof id !== "string")
+      throw generic(
+        id === undefined ? "Parameter 'id' is missing" : "Invalid parameter type for 'id', expected: string",
+      );
+    const tracked = this.jobs.get(id);
+    if (!tracked) {
+      const upstreamJobs = await relay(this.upstream, "query-jobs");
+      const known = Array.isArray(upstreamJobs) && upstreamJobs.some((j) => isJsonObject(j) && j.id === id);
+      if (!known) throw jobNotFound();
+      if (args.type === "migration") throw generic("Job type does not match");
+      return void (await this.passThrough("job-change")(args, context));
+    }
+    checkArgs(args, {
+      id: { kind: "str" },
+      type: { kind: "str" },
+      "max-bandwidth": { kind: "int", optional: true },
+      "max-postcopy-bandwidth": { kind: "int", optional: true },
+      "downtime-limit": { kind: "int", optional: true },
+      uri: { kind: "str", optional: true },
+    });
+    if (args.type !== "migration") throw generic("Job type does not match");
+    const change = args as verbs.MigrationChange;
+    for (const verb of verbs.verbsOfChange(change)) this.requireVerb(tracked, verb);
+    await this.run(verbs.changeCalls(change), tracked);
+    if (change.uri !== undefined) tracked.job.uri = change.uri;
+    return undefined;
+  }
+
+  // ---- what clients read
+
+  private async queryJobs(): Promise<JsonValue> {
+    const upstreamJobs = await relay(this.upstream, "query-jobs");
+    return [...this.migrationJobs(), ...(Array.isArray(upstreamJobs) ? upstreamJobs : [])];
+  }
+
+  /** `events` is the client's own; everything else is set in QEMU with QEMU's checks and errors. */
+  private async setCapabilities(args: JsonObject, context: HandlerContext): Promise<undefined> {
+    const list = args.capabilities;
+    const wanted = Array.isArray(list)
+      ? list.find((c) => isJsonObject(c) && c.capability === "events")
+      : undefined;
+    if (!isJsonObject(wanted)) return void (await relay(this.upstream, "migrate-set-capabilities", args));
+    const real = (list as JsonValue[]).map((c) => (c === wanted ? { ...wanted, state: true } : c));
+    await relay(this.upstream, "migrate-set-capabilities", { ...args, capabilities: real });
+    if (typeof wanted.state === "boolean") this.clients.setEvents(context.session, wanted.state);
+    return undefined;
+  }
+
+  private async queryCapabilities(context: HandlerContext): Promise<JsonValue> {
+    const caps = await relay(this.upstream, "query-migrate-capabilities");
+    if (!Array.isArray(caps)) return caps;
+    const own = this.clients.eventsOn(context.session);
+    return caps.map((c) => (isJsonObject(c) && c.capability === "events" ? { ...c, state: own } : c));
+  }
+
+  addClient(client: FacadeClient): void {
+    this.clients.add(client);
+  }
+
+  removeClient(client: FacadeClient): void {
+    this.clients.remove(client);
+  }
+
+  // ---- following QEMU
+
+  private upstreamEvent(event: QmpEvent): void {
+    this.clients.broadcast(event as unknown as JsonObject & { event: string });
+    if (event.event !== "MIGRATION" && event.event !== "MIGRATION_PASS") return;
+    this.eventCount++;
+    const status = event.data?.status;
+    if (typeof status === "string") this.enqueue(() => this.observeEvent(status));
+    else this.enqueue(() => this.reconcile());
+  }
+
+  /** Applies an event's status, with query-migrate's details (error-desc) when QEMU still answers. */
+  private async observeEvent(status: string): Promise<void> {
+    const tracked = this.active;
+    if (!tracked) return;
+    const seen = this.eventCount;
+    const details = await this.queryMigrate();
+    if (details) tracked.noteDetails(details);
+    this.apply(tracked, status, errorDescOf(details));
+    // Only a status nobody has reported since the query was sent is news (a lost CAS).
+    if (details && seen === this.eventCount && typeof details.status === "string")
+      this.apply(tracked, details.status, errorDescOf(details));
+  }
+
+  private async reconcile(): Promise<void> {
+    const tracked = this.active;
+    if (!tracked) return;
+    const seen = this.eventCount;
+    const details = await this.queryMigrate();
+    if (!details || tracked !== this.active) return;
+    tracked.noteDetails(details);
+    if (seen === this.eventCount && typeof details.status === "string")
+      this.apply(tracked, details.status, errorDescOf(details));
+  }
+
+  private async queryMigrate(): Promise<JsonObject | undefined> {
+    if (this.upstreamGone) return undefined;
+    const details = await this.upstream.execute("query-migrate").catch(() => undefined);
+    return isJsonObject(details) ? details : undefined;
+  }
+
+  private apply(tracked: TrackedJob, status: string, errorDesc: string | undefined): void {
+    if (!tracked.announced) {
+      tracked.early.push({ status, errorDesc });
+      return;
+    }
+    if (tracked.finished) return;
+    tracked.job.observe(status, errorDesc);
+    const { job } = tracked;
+    if (
+      job.substatus === "pre-switchover" &&
+      job.options.autoFinalize &&
+      job.options.direction === "outgoing"
+    )
+      // Tension 13: a hold nobody asked for is released at once, as QEMU's auto-finalize would.
+      void this.upstream.execute("migrate-continue", { state: "pre-switchover" }).catch(() => undefined);
+    if (job.concluded) this.finish(tracked);
+  }
+
+  private finish(tracked: TrackedJob): void {
+    tracked.finished = true;
+    if (this.active === tracked) this.active = undefined;
+    this.restoreCapabilities(tracked);
+    if (tracked.job.options.autoDismiss) this.dismiss(tracked);
+    if (!this.active) this.stopPolling();
+  }
+
+  private restoreCapabilities(tracked: TrackedJob): void {
+    if (tracked.restore.length === 0 || this.upstreamGone) return;
+    void this.upstream
+      .execute("migrate-set-capabilities", { capabilities: tracked.restore })
+      .catch(() => undefined);
+  }
+
+  /** QEMU is gone: a job it was running ends with a failure, the way QEMU would have ended it. */
+  private upstreamClosed(): void {
+    this.upstreamGone = true;
+    this.enqueue(async () => {
+      const tracked = this.active;
+      if (!tracked) return;
+      const why = errorDescOf(tracked.details) ?? "QEMU exited during the migration";
+      this.apply(tracked, "failed", why);
+    });
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.queue = this.queue.then(task).catch((error: unknown) => {
+      this.options.onAnomaly?.(this.active?.job.id ?? "", `facade task failed: ${String(error)}`);
+    });
+  }
+
+  private startPolling(): void {
+    if (this.poller || this.options.pollIntervalMs === 0) return;
+    this.poller = setInterval(() => this.enqueue(() => this.reconcile()), this.options.pollIntervalMs ?? 500);
+    this.poller.unref();
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.poller);
+    this.poller = undefined;
+  }
+
+  private sink() {
+    const emit = (event: string, data: JsonObject) =>
+      this.clients.broadcast({ event, data, timestamp: { ...timestampOf(this.clock()) } });
+    return {
+      statusChanged: (id: string, status: JobStatus) => emit("JOB_STATUS_CHANGE", { id, status }),
+      substatusChanged: (id: string, substatus: MigrationStatus, unknown: string | undefined) =>
+        emit("JOB_SUBSTATUS_CHANGE", {
+          id,
+          type: "migration",
+          substatus,
+          ...(unknown === undefined ? {} : { "unknown-status": unknown }),
+        }),
+      anomaly: this.options.onAnomaly,
+    };
+  }
+}
+
+function capabilityState(caps: JsonValue, name: string): boolean | undefined {
+  if (!Array.isArray(caps)) return undefined;
+  const entry = caps.find((c) => isJsonObject(c) && c.capability === name);
+  return isJsonObject(entry) && typeof entry.state === "boolean" ? entry.state : undefined;
+}
+
+function capsArg(states: Record<string, boolean>): JsonObject {
+  return { capabilities: Object.entries(states).map(([capability, state]) => ({ capability, state })) };
+}
+
+function restoreEntries(caps: JsonValue, names: string[]): JsonObject[] {
+  return names.map((capability) => ({ capability, state: capabilityState(caps, capability) ?? false }));
+}
+
+function pick(args: JsonObject, names: string[]): JsonObject {
+  const out: JsonObject = {};
+  for (const name of names) if (args[name] !== undefined) out[name] = args[name] as JsonValue;
+  return out;
+}

@@ -1,0 +1,59 @@
+/**
+ * The one connection a facade has to the QEMU behind it. The facade only needs to run commands
+ * and hear events in order, so tests can script a fake QEMU without sockets.
+ */
+import type { QmpClient } from "../../src/qmp/client.ts";
+import type { JsonObject, JsonValue } from "../../src/qmp/json-value.ts";
+import type { QmpEvent } from "../../src/qmp/protocol.ts";
+import { QmpError } from "../../src/qmp/qmp-error.ts";
+import { QmpCommandError } from "../../src/qmp/server-session.ts";
+
+export interface Upstream {
+  execute(command: string, args?: JsonObject, options?: { oob?: boolean }): Promise<JsonValue>;
+  /** Every event, in arrival order. */
+  onEvent(listener: (event: QmpEvent) => void): void;
+  /** The connection is gone for good (QEMU quit or was killed). */
+  onClose(listener: () => void): void;
+  readonly oobEnabled: boolean;
+  close(): Promise<void>;
+}
+
+/** Wraps a connected QmpClient; its event stream ends when the connection is lost for good. */
+export function upstreamOf(client: QmpClient): Upstream {
+  const eventListeners: ((event: QmpEvent) => void)[] = [];
+  const closeListeners: (() => void)[] = [];
+  const pump = async () => {
+    for await (const event of client.eventsOf()) for (const listener of eventListeners) listener(event);
+    for (const listener of closeListeners) listener();
+  };
+  void pump();
+  return {
+    execute: (command, args, options) => client.execute(command, args, { oob: options?.oob }),
+    onEvent: (listener) => eventListeners.push(listener),
+    onClose: (listener) => closeListeners.push(listener),
+    get oobEnabled() {
+      return client.oobEnabled;
+    },
+    close: () => client.close(),
+  };
+}
+
+/** QEMU's error reaches the facade's client with its class and text unchanged. */
+export function asCommandError(error: unknown): unknown {
+  if (error instanceof QmpError) return new QmpCommandError(error.errorClass, error.desc);
+  return error;
+}
+
+/** Runs an upstream command for a client: QEMU's own error, class and text, is the answer. */
+export async function relay(
+  upstream: Upstream,
+  command: string,
+  args?: JsonObject,
+  oob?: boolean,
+): Promise<JsonValue> {
+  try {
+    return await upstream.execute(command, args, oob ? { oob } : undefined);
+  } catch (error) {
+    throw asCommandError(error);
+  }
+}

@@ -1,0 +1,87 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Direction } from "../../../adapters/job-facade/machine-choice.ts";
+import { MigrationJob } from "../../../adapters/job-facade/migration-job.ts";
+import { MigrationJobStateMachine } from "../../../src/generated/state-tables.ts";
+import { isLegalJobWalk } from "./legal-walk.ts";
+
+const KNOWN: readonly string[] = MigrationJobStateMachine.states;
+const status = fc.oneof(
+  { weight: 9, arbitrary: fc.constantFrom(...KNOWN) },
+  { weight: 1, arbitrary: fc.constantFrom("failing", "toString", "") },
+);
+
+function traceOf(direction: Direction, postcopy: boolean, observed: readonly string[]) {
+  const events: string[] = [];
+  const job = new MigrationJob(
+    { id: "j", direction, postcopy, uri: "u", autoFinalize: true, autoDismiss: false },
+    {
+      statusChanged: (_id, s) => events.push(`status ${s}`),
+      substatusChanged: (_id, s) => events.push(`sub ${s}`),
+    },
+  );
+  job.announce();
+  for (const s of observed) job.observe(s);
+  return { events, job };
+}
+
+describe("MigrationJob", () => {
+  it("any sequence of observed MigrationStatus values yields a legal JobSTT walk, in every machine", () => {
+    const machines = fc.constantFrom<[Direction, boolean]>(
+      ["outgoing", false],
+      ["outgoing", true],
+      ["incoming", false],
+    );
+    fc.assert(
+      fc.property(machines, fc.array(status, { maxLength: 40 }), ([direction, postcopy], observed) => {
+        const { events, job } = traceOf(direction, postcopy, observed);
+        expect(isLegalJobWalk(events)).toBe(true);
+        // The job status always matches the last event, and never leaves concluded except to null.
+        const lastStatus = events.filter((e) => e.startsWith("status ")).at(-1);
+        expect(lastStatus).toBe(`status ${job.status}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("the walk checker itself rejects an illegal walk (so the property can fail)", () => {
+    expect(isLegalJobWalk(["status created", "status pending"])).toBe(false);
+    expect(isLegalJobWalk(["status created", "status running", "status concluded"])).toBe(false);
+  });
+
+  it("goes through the declared via states, not the shortest path", () => {
+    const { events } = traceOf("outgoing", true, [
+      "setup",
+      "active",
+      "pre-switchover",
+      "device",
+      "completed",
+    ]);
+    expect(events.filter((e) => e.startsWith("status "))).toEqual([
+      "status created",
+      "status running",
+      "status ready",
+      "status standby",
+      "status ready",
+      "status waiting",
+      "status pending",
+      "status concluded",
+    ]);
+  });
+
+  it("stays concluded when QEMU reports something after the end", () => {
+    const { job, events } = traceOf("outgoing", false, ["setup", "completed", "active"]);
+    expect(job.status).toBe("concluded");
+    expect(job.substatus).toBe("completed");
+    expect(events.at(-1)).toBe("sub completed");
+  });
+
+  it("accepts verbs from its machine's table for the substatus", () => {
+    const { job } = traceOf("outgoing", true, ["setup", "active"]);
+    expect(job.accepts("complete")).toBe(true);
+    expect(job.accepts("finalize")).toBe(false);
+    const plain = traceOf("outgoing", false, ["setup", "active"]).job;
+    expect(plain.accepts("complete")).toBe(false);
+    expect(plain.accepts("cancel")).toBe(true);
+  });
+});
