@@ -13,51 +13,14 @@ import { loadSchema } from "../../codegen/frontend.ts";
 import type { Entity, EnumType, Schema, StateMachine } from "../../codegen/ir.ts";
 import type { MachineTables } from "../../src/state-machine.ts";
 import { projectRoot } from "../helpers/paths.ts";
-
-// U=undefined C=created R=running P=paused Y=ready S=standby W=waiting D=pending X=aborting E=concluded N=null
-const STATES = [
-  "undefined",
-  "created",
-  "running",
-  "paused",
-  "ready",
-  "standby",
-  "waiting",
-  "pending",
-  "aborting",
-  "concluded",
-  "null",
-];
-
-/** QEMU's JobSTT: row = from, column = to. */
-const JOB_STT = [
-  /* U: */ [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-  /* C: */ [0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1],
-  /* R: */ [0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 0],
-  /* P: */ [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
-  /* Y: */ [0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0],
-  /* S: */ [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
-  /* W: */ [0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0],
-  /* D: */ [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
-  /* X: */ [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
-  /* E: */ [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
-  /* N: */ [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-];
-
-/** QEMU master's JobVerbTable: row = verb (in QEMU's table order), column = state. */
-const JOB_VERB_TABLE: Record<string, number[]> = {
-  cancel: [0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0],
-  pause: [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
-  resume: [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
-  "set-speed": [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
-  complete: [0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0],
-  finalize: [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0],
-  dismiss: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
-  change: [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
-};
-
-/** QEMU's JobVerb enum order. */
-const VERBS = ["cancel", "pause", "resume", "set-speed", "complete", "dismiss", "finalize", "change"];
+import {
+  JOB_STT,
+  JOB_VERB_TABLE,
+  JOB_STATES as STATES,
+  sttAllows,
+  JOB_VERBS as VERBS,
+  verbTableAllows,
+} from "../helpers/qemu-job-tables.ts";
 
 /** job.json's JobInfo names the migration branch, so the job API is read through the main schema. */
 function loadJobSchema(): Schema {
@@ -154,16 +117,16 @@ describe("schema/jobshim.json's refining machines vs QEMU's job tables", () => {
     };
     const refining = Object.values(stateMachines).filter((m) => m.refines?.machine === "JobStateMachine");
     expect(refining.length).toBeGreaterThan(0);
-    const edge = (a: string, b: string): boolean => JOB_STT[STATES.indexOf(a)]?.[STATES.indexOf(b)] === 1;
     for (const m of refining) {
       const refines = m.refines as NonNullable<MachineTables["refines"]>;
       for (const [from, targets] of Object.entries(m.transitions)) {
         for (const to of targets) {
           const walk = refines.paths[from]?.[to] ?? [];
           for (let i = 0; i + 1 < walk.length; i++) {
-            expect(edge(walk[i] as string, walk[i + 1] as string), `${m.name} ${from} → ${to}: ${walk}`).toBe(
-              true,
-            );
+            expect(
+              sttAllows(walk[i] as string, walk[i + 1] as string),
+              `${m.name} ${from} → ${to}: ${walk}`,
+            ).toBe(true);
           }
         }
       }
@@ -171,9 +134,7 @@ describe("schema/jobshim.json's refining machines vs QEMU's job tables", () => {
         const jobVerb = refines.verbMap[verb] as string;
         for (const state of states) {
           const jobState = refines.stateMap[state] as string;
-          expect(JOB_VERB_TABLE[jobVerb]?.[STATES.indexOf(jobState)], `${m.name} ${verb} in ${state}`).toBe(
-            1,
-          );
+          expect(verbTableAllows(jobVerb, jobState), `${m.name} ${verb} in ${state}`).toBe(true);
         }
       }
     }

@@ -12,6 +12,7 @@ import type { EnumType, Schema, StateMachine } from "../../codegen/ir.ts";
 import { SourceInfo } from "../../codegen/source-info.ts";
 import { checkStateMachineExpression } from "../../codegen/state-machine-expr.ts";
 import { buildStateMachine, checkStateMachine } from "../../codegen/state-machine-ir.ts";
+import { JOB_STATES as JOB_STATUS, JOB_VERBS as JOB_VERB } from "../helpers/qemu-job-tables.ts";
 
 export function infoAt(line: number, name = "M"): SourceInfo {
   const info = new SourceInfo("test.json", line, undefined, undefined);
@@ -57,29 +58,7 @@ export function schemaOf(enums: EnumType[], machineExprs: QapiObject[]): Schema 
   return schema;
 }
 
-export const JOB_STATUS = [
-  "undefined",
-  "created",
-  "running",
-  "paused",
-  "ready",
-  "standby",
-  "waiting",
-  "pending",
-  "aborting",
-  "concluded",
-  "null",
-] as const;
-export const JOB_VERB = [
-  "cancel",
-  "pause",
-  "resume",
-  "set-speed",
-  "complete",
-  "dismiss",
-  "finalize",
-  "change",
-] as const;
+export { JOB_STATUS, JOB_VERB };
 export const TOY_STATUS = [
   "none",
   "setup",

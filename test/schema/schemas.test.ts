@@ -12,51 +12,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadSchema } from "../../codegen/frontend.ts";
 import type { EnumType, Schema, StateMachine } from "../../codegen/ir.ts";
 import { projectRoot, qemuShared as shared } from "../helpers/paths.ts";
+import {
+  JOB_STATES,
+  sttAllows as jobEdge,
+  verbTableAllows as verbAllowed,
+} from "../helpers/qemu-job-tables.ts";
 import { compareDefinition } from "./compare-types.ts";
 
 const mainSchema = path.join(projectRoot, "schema/jobshim.json");
 const OWN_FILES = ["migration.json", "migration-job.json", "qmp.json", "block-jobs.json"];
-
-// QEMU's job.c tables (reference doc §1), row = from / verb, columns in this order.
-const JOB_STATES = [
-  "undefined",
-  "created",
-  "running",
-  "paused",
-  "ready",
-  "standby",
-  "waiting",
-  "pending",
-  "aborting",
-  "concluded",
-  "null",
-];
-const JOB_STT = [
-  [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-  [0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1],
-  [0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 0],
-  [0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
-  [0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0],
-  [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
-  [0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0],
-  [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
-  [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
-  [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
-  [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-];
-const JOB_VERB_TABLE: Record<string, number[]> = {
-  cancel: [0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0],
-  pause: [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
-  resume: [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
-  "set-speed": [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
-  complete: [0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0],
-  finalize: [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0],
-  dismiss: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
-  change: [0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
-};
-const jobEdge = (from: string, to: string) =>
-  JOB_STT[JOB_STATES.indexOf(from)]?.[JOB_STATES.indexOf(to)] === 1;
-const verbAllowed = (verb: string, state: string) => JOB_VERB_TABLE[verb]?.[JOB_STATES.indexOf(state)] === 1;
 
 const MACHINES = [
   "MigrationJobStateMachine",
