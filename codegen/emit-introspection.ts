@@ -9,17 +9,9 @@
  * the numbering, and so do we.
  */
 import path from "node:path";
+import { EMPTY_OBJECT } from "./builtins.ts";
 import { GENERATED_NOTICE, type GeneratedFile } from "./generated-file.ts";
-import type {
-  ArrayType,
-  Entity,
-  Feature,
-  IfCondition,
-  ObjectType,
-  Schema,
-  SchemaType,
-  Variant,
-} from "./ir.ts";
+import type { Entity, Feature, IfCondition, ObjectType, Schema, SchemaType, Variant } from "./ir.ts";
 
 export interface IntrospectionOptions {
   /** Keep real type names instead of masked numbers (QEMU's `-u`). */
@@ -36,7 +28,6 @@ export interface SchemaInfo {
 }
 
 /** QEMU's name for the type of "no arguments" / "returns nothing". */
-const EMPTY_OBJECT = "q_empty";
 
 export function emitIntrospection(schema: Schema, options: IntrospectionOptions = {}): GeneratedFile[] {
   const { entries, realNames } = buildIntrospection(schema, options);
@@ -244,9 +235,7 @@ class IntrospectionBuilder {
   }
 
   private resolve(name: string): SchemaType {
-    const entity = this.schema.lookup(name);
-    if (entity) return this.schema.lookupType(name);
-    return synthesize(name, this.schema);
+    return this.schema.lookupType(name);
   }
 }
 
@@ -272,33 +261,6 @@ function inModuleOrder(schema: Schema): Entity[] {
 
 function isInt(type: SchemaType): boolean {
   return type.meta === "builtin" && type.jsonType === "int";
-}
-
-/**
- * Types QEMU's generator always has even if a schema front end does not materialize them: the
- * empty object behind argument-less commands, and arrays of built-ins (`intList`).
- */
-function synthesize(name: string, schema: Schema): SchemaType {
-  const common = { name, info: undefined, if: undefined, features: [], doc: undefined };
-  if (name === EMPTY_OBJECT) {
-    const empty: ObjectType = {
-      ...common,
-      meta: "object",
-      base: undefined,
-      localMembers: [],
-      members: [],
-      variants: undefined,
-      implicit: true,
-      kind: "implicit",
-    };
-    return empty;
-  }
-  if (name.endsWith("List")) {
-    const element = schema.lookupType(name.slice(0, -"List".length));
-    const array: ArrayType = { ...common, meta: "array", elementType: element.name, if: element.if };
-    return array;
-  }
-  return schema.lookupType(name);
 }
 
 /** One entry a line: diffs of generated output stay readable. */

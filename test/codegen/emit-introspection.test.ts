@@ -110,11 +110,12 @@ const BUILTINS: BuiltinType[] = [
   builtin("any", "value"),
 ];
 
-function makeSchema(entities: Entity[], { withBuiltinArrays = true } = {}): Schema {
+/** Like the front end's schemas: built-ins, their arrays and `q_empty` always exist. */
+function makeSchema(entities: Entity[]): Schema {
   const all: Entity[] = [
     ...BUILTINS,
-    ...(withBuiltinArrays ? BUILTINS.map((b) => array(b.name)) : []),
-    ...(withBuiltinArrays ? [struct("q_empty", [])] : []),
+    ...BUILTINS.map((b) => array(b.name)),
+    struct("q_empty", []),
     ...entities,
   ];
   const byName = new Map(all.map((e) => [e.name, e]));
@@ -418,14 +419,6 @@ describe("emitIntrospection", () => {
     schema.files.push("main.json", "sub.json");
     const { entries } = buildIntrospection(schema);
     expect(names(entries).slice(0, 4)).toEqual(["main-early", "main-late", "INCLUDED", "also-included"]);
-  });
-
-  it("synthesizes the empty object and built-in arrays when the schema lacks them", () => {
-    const schema = makeSchema([struct("S", [member("n", "int8List")]), command("c", { argType: "S" })], {
-      withBuiltinArrays: false,
-    });
-    const { entries } = buildIntrospection(schema, { unmask: true });
-    expect(names(entries)).toEqual(["c", "S", "q_empty", "[int]", "int"]);
   });
 
   it("writes the same data as TypeScript and JSON, deterministically", () => {
