@@ -1,0 +1,124 @@
+/**
+ * The job facade as a QMP proxy: one upstream connection to QEMU, any number of clients on any
+ * transports, each negotiating on its own, every event to all of them in one order. Also the
+ * in-process form of the facade: `attach` serves a connection the caller already has.
+ */
+
+import { QmpClient } from "../src/qmp/client.ts";
+import { QmpServer } from "../src/qmp/server.ts";
+import type { QmpServerSession } from "../src/qmp/server-session.ts";
+import { parseAddress, type QmpAddress } from "../src/transports/address.ts";
+import type { ByteConnection } from "../src/transports/byte-connection.ts";
+import { type Listener, listenTransport } from "../src/transports/listen.ts";
+import { JobFacade, type JobFacadeOptions } from "./job-facade/facade.ts";
+import { type Upstream, upstreamOf } from "./job-facade/upstream.ts";
+
+export interface JobFacadeProxyOptions {
+  /** QEMU's QMP address, or a connected client (or any Upstream) the proxy then owns. */
+  upstream: string | QmpAddress | QmpClient | Upstream;
+  /** Where to serve clients; more can be added with `listen`. */
+  listen?: readonly (string | QmpAddress)[];
+  facade?: JobFacadeOptions;
+}
+
+export interface JobFacadeProxy {
+  readonly facade: JobFacade;
+  readonly server: QmpServer;
+  readonly listeners: readonly Listener[];
+  listen(address: string | QmpAddress): Promise<Listener>;
+  /** Serves QMP with the facade on a connection the caller opened (in-process use). */
+  attach(connection: ByteConnection): QmpServerSession;
+  /** Resolves when QEMU has gone and the proxy has shut down by itself. */
+  readonly ended: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createJobFacadeProxy(options: JobFacadeProxyOptions): Promise<JobFacadeProxy> {
+  const { upstream, client } = await connectUpstream(options.upstream);
+  let facade: JobFacade;
+  try {
+    facade = await JobFacade.attach(upstream, options.facade);
+  } catch (error) {
+    await upstream.close();
+    throw error;
+  }
+  const server = new QmpServer({
+    handlers: facade.handlers,
+    fallback: (command) => facade.passThrough(command),
+    ...(client
+      ? { version: client.greeting.QMP.version, offerOob: client.greeting.QMP.capabilities.includes("oob") }
+      : {}),
+  });
+  const listeners: Listener[] = [];
+  const attach = (connection: ByteConnection): QmpServerSession => {
+    const session = server.attach(alsoOnClose(connection, () => facade.removeClient(session)));
+    facade.addClient(session);
+    return session;
+  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      facade.close();
+      await Promise.all(listeners.splice(0).map((l) => l.close()));
+      await server.close();
+      await upstream.close().catch(() => undefined);
+    })();
+    return closing;
+  };
+  const ended = new Promise<void>((resolve) =>
+    upstream.onClose(() => {
+      // Let clients hear how the job ended before their connections go.
+      void facade.settled().then(() => setTimeout(() => void close().then(resolve), 100));
+    }),
+  );
+  const proxy: JobFacadeProxy = {
+    facade,
+    server,
+    listeners,
+    attach,
+    ended,
+    close,
+    listen: async (address) => {
+      const parsed = typeof address === "string" ? parseAddress(address) : address;
+      const listener = await listenTransport(parsed, (connection) => void attach(connection));
+      listeners.push(listener);
+      return listener;
+    },
+  };
+  try {
+    for (const address of options.listen ?? []) await proxy.listen(address);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return proxy;
+}
+
+async function connectUpstream(
+  given: JobFacadeProxyOptions["upstream"],
+): Promise<{ upstream: Upstream; client?: QmpClient }> {
+  if (given instanceof QmpClient) return { upstream: upstreamOf(given), client: given };
+  if (typeof given === "string" || "kind" in given) {
+    const client = await QmpClient.connect(given);
+    return { upstream: upstreamOf(client), client };
+  }
+  return { upstream: given };
+}
+
+/** A connection takes one close listener; the facade needs to hear about closes too. */
+function alsoOnClose(connection: ByteConnection, extra: () => void): ByteConnection {
+  return {
+    description: connection.description,
+    write: (text) => connection.write(text),
+    onData: (listener) => connection.onData(listener),
+    onClose: (listener) =>
+      connection.onClose((error) => {
+        listener(error);
+        extra();
+      }),
+    close: () => connection.close(),
+    get closed() {
+      return connection.closed;
+    },
+  };
+}
