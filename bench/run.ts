@@ -4,6 +4,7 @@
  */
 import { cpus, totalmem } from "node:os";
 import { benchCodegen } from "./codegen.ts";
+import { benchQmp, qmpRows } from "./qmp.ts";
 
 const asJson = process.argv.includes("--json");
 const machine = {
@@ -13,7 +14,8 @@ const machine = {
   node: process.version,
 };
 const codegen = benchCodegen();
-const result = { machine, codegen };
+const qmp = await benchQmp();
+const result = { machine, codegen, qmp };
 
 if (asJson) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -31,6 +33,7 @@ if (asJson) {
     ]),
     ["codegen: peak RSS (MB)", `${codegen.rss_mb}`, ""],
     ["codegen: entities", `${codegen.entities}`, ""],
+    ...qmpRows(qmp),
   ];
   process.stdout.write(
     `machine: ${machine.cpu}, ${machine.cpus} cores, ${machine.memory_gb} GiB, node ${machine.node}\n\n`,

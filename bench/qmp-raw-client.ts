@@ -1,0 +1,59 @@
+/**
+ * The floor for the QMP benchmark: the least a client can do over a unix socket. It writes a
+ * request and waits for the next CRLF (QEMU ends every message with one) without parsing JSON,
+ * correlating ids or keeping any state beyond a queue of waiters.
+ */
+import { connect, type Socket } from "node:net";
+
+export class RawQmpClient {
+  private waiters: (() => void)[] = [];
+  private lines = 0;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setNoDelay?.(true);
+    socket.on("data", (chunk: Buffer) => {
+      for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) {
+        const waiter = this.waiters.shift();
+        if (waiter) waiter();
+        else this.lines++;
+      }
+    });
+  }
+
+  /** Connects, reads the greeting and negotiates (no OOB), like any client must. */
+  static async open(path: string): Promise<RawQmpClient> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ path });
+      s.once("error", reject);
+      s.once("connect", () => resolve(s));
+    });
+    const client = new RawQmpClient(socket);
+    await client.nextLine();
+    await client.request('{"execute":"qmp_capabilities"}\n');
+    return client;
+  }
+
+  private nextLine(): Promise<void> {
+    if (this.lines > 0) {
+      this.lines--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Sends one request and resolves when one reply line has arrived. */
+  request(text: string): Promise<void> {
+    this.socket.write(text);
+    return this.nextLine();
+  }
+
+  /** Sends `count` requests in one write and resolves when `count` replies have arrived. */
+  async pipelined(text: string, count: number): Promise<void> {
+    this.socket.write(text.repeat(count));
+    for (let i = 0; i < count; i++) await this.nextLine();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
