@@ -1,7 +1,8 @@
 /**
  * QMP benchmark: `query-status` round trips against real QEMU with the jobshim client beside the
- * raw-socket floor (same QEMU, one monitor each, rounds interleaved with alternating order so
- * drift hits both), then the jobshim server's dispatch throughput. Calls are sequential: one in
+ * raw-socket floor sending the same bytes, and a raw client without ids (QEMU answers those
+ * faster) — same QEMU, one monitor each, rounds interleaved in rotating order so drift hits all
+ * alike — then the jobshim server's dispatch throughput. Calls are sequential: one in
  * flight at a time, so round trips per second = 1 / latency. Loopback only; bounded loops.
  */
 import { connectQmp } from "../src/qmp/client.ts";
@@ -22,7 +23,15 @@ export interface ClientStats {
 }
 
 export interface QmpBenchResult {
-  qemu?: { jobshim: ClientStats; raw: ClientStats; rounds: number; calls_per_round: number };
+  qemu?: {
+    jobshim: ClientStats;
+    /** The floor: the same request bytes as jobshim's (an id per call), no parsing. */
+    raw: ClientStats;
+    /** Without an id, which QEMU answers measurably faster. */
+    raw_no_id: ClientStats;
+    rounds: number;
+    calls_per_round: number;
+  };
   qemu_skipped?: string;
   dispatch: DispatchBenchResult;
 }
@@ -55,26 +64,37 @@ function stats(rates: number[], latencies: number[]): ClientStats {
 }
 
 async function benchAgainstQemu(binary: string): Promise<NonNullable<QmpBenchResult["qemu"]>> {
-  const qemu = await startBenchQemu(binary, 2);
+  const qemu = await startBenchQemu(binary, 3);
   try {
-    const [jobshimPath, rawPath] = qemu.sockets as [string, string];
+    const [jobshimPath, rawPath, noIdPath] = qemu.sockets as [string, string, string];
     const jobshim = await connectQmp(`unix:${jobshimPath}`, { timeoutMs: 10_000 });
     const raw = await RawQmpClient.open(rawPath);
+    const noId = await RawQmpClient.open(noIdPath);
+    let id = 1;
     const clients: [string, Call][] = [
       ["jobshim", () => jobshim.execute("query-status")],
-      ["raw", () => raw.request('{"execute":"query-status"}\n')],
+      ["raw", () => raw.request(`{"execute":"query-status","id":${id++}}\n`)],
+      ["raw_no_id", () => noId.request('{"execute":"query-status"}\n')],
     ];
     for (const [, call] of clients) await round(call, WARMUP_CALLS, []);
     const rates = new Map(clients.map(([name]) => [name, [] as number[]]));
     const latencies = new Map(clients.map(([name]) => [name, [] as number[]]));
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [name, call] of r % 2 === 0 ? clients : [...clients].reverse())
+      // Rotate the order so no client always runs first or last.
+      for (const [name, call] of [...clients.slice(r % 3), ...clients.slice(0, r % 3)])
         rates.get(name)?.push(await round(call, CALLS_PER_ROUND, latencies.get(name) ?? []));
     }
     await jobshim.close();
     raw.close();
+    noId.close();
     const of = (name: string) => stats(rates.get(name) ?? [], latencies.get(name) ?? []);
-    return { jobshim: of("jobshim"), raw: of("raw"), rounds: ROUNDS, calls_per_round: CALLS_PER_ROUND };
+    return {
+      jobshim: of("jobshim"),
+      raw: of("raw"),
+      raw_no_id: of("raw_no_id"),
+      rounds: ROUNDS,
+      calls_per_round: CALLS_PER_ROUND,
+    };
   } finally {
     await qemu.stop();
   }
@@ -91,9 +111,14 @@ export async function benchQmp(): Promise<QmpBenchResult> {
 export function qmpRows(result: QmpBenchResult): [string, string, string][] {
   const rows: [string, string, string][] = [];
   if (result.qemu) {
-    for (const name of ["jobshim", "raw"] as const) {
+    const labels = {
+      jobshim: "jobshim client",
+      raw: "raw socket, same bytes (floor)",
+      raw_no_id: "raw, no id",
+    };
+    for (const name of ["jobshim", "raw", "raw_no_id"] as const) {
       const s = result.qemu[name];
-      const label = name === "raw" ? "raw socket (floor)" : "jobshim client";
+      const label = labels[name];
       rows.push([`qmp: query-status vs QEMU, ${label} (round trips/s)`, `${s.round_trips_per_s}`, ""]);
       rows.push([`  latency p50 / p99 (µs)`, `${s.p50_us} / ${s.p99_us}`, ""]);
     }
