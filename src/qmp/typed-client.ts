@@ -1,9 +1,11 @@
 /**
  * A typed view of a QmpClient for any command and event map of the shape the codegen emits
  * (`QmpCommands`: name → { args; ret }, `QmpEvents`: name → data). The runtime stays generic;
- * this only narrows the types, so it works with any schema's generated maps.
+ * this only narrows the types, so it works with any schema's generated maps. Without type
+ * arguments it uses jobshim's own generated maps.
  */
-import type { ExecuteOptions, QmpClient } from "./client.ts";
+import type { QmpCommands, QmpEvents } from "../generated/types.ts";
+import { type ConnectQmpOptions, connectQmp, type ExecuteOptions, type QmpClient } from "./client.ts";
 import type { JsonObject } from "./json-value.ts";
 import type { QmpTimestamp } from "./protocol.ts";
 
@@ -26,8 +28,11 @@ export interface TypedQmpClient<C extends CommandShapes<C>, E> {
   close(): Promise<void>;
 }
 
+/** A client typed by jobshim's own schema (schema/). */
+export type JobshimClient = TypedQmpClient<QmpCommands, QmpEvents>;
+
 /** Trusts the server to answer as its schema says; validate with the generated validators if not. */
-export function typedClient<C extends CommandShapes<C>, E = Record<string, unknown>>(
+export function typedClient<C extends CommandShapes<C> = QmpCommands, E = QmpEvents>(
   client: QmpClient,
 ): TypedQmpClient<C, E> {
   return {
@@ -37,4 +42,12 @@ export function typedClient<C extends CommandShapes<C>, E = Record<string, unkno
     eventsOf: (names) => client.eventsOf(names) as AsyncIterableIterator<never>,
     close: () => client.close(),
   };
+}
+
+/** Connects and wraps in one step: `(await connectTyped("unix:/run/qmp.sock")).execute("query-jobs")`. */
+export async function connectTyped<C extends CommandShapes<C> = QmpCommands, E = QmpEvents>(
+  address: Parameters<typeof connectQmp>[0],
+  options?: ConnectQmpOptions,
+): Promise<TypedQmpClient<C, E>> {
+  return typedClient<C, E>(await connectQmp(address, options));
 }
