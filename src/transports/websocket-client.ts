@@ -60,8 +60,12 @@ export class WebSocketClientConnection extends BaseConnection {
   close(): void {
     if (this.closed) return;
     this.socket.close(1000);
-    // A peer that never completes the closing handshake must not keep us open.
-    setTimeout(() => this.ended(), 1000).unref();
+    // A peer that never completes the closing handshake must not keep us open (the `ws`
+    // class can drop the TCP connection at once; a standard WebSocket has no such call).
+    setTimeout(() => {
+      (this.socket as { terminate?: () => void }).terminate?.();
+      this.ended();
+    }, 1000).unref();
   }
 }
 
