@@ -1,6 +1,7 @@
 /** Public surface of the QMP runtime. */
 
 export { formatAddress, parseAddress, type QmpAddress } from "../transports/address.ts";
+export { generatedArgumentValidator, QmpArgumentValidator } from "./argument-validator.ts";
 export {
   type ConnectQmpOptions,
   connectQmp,
@@ -22,4 +23,11 @@ export {
   type QmpHandler,
   QmpServerSession,
 } from "./server-session.ts";
-export { type CommandShapes, type TypedEvent, type TypedQmpClient, typedClient } from "./typed-client.ts";
+export {
+  type CommandShapes,
+  connectTyped,
+  type JobshimClient,
+  type TypedEvent,
+  type TypedQmpClient,
+  typedClient,
+} from "./typed-client.ts";

@@ -1,6 +1,6 @@
 /**
- * jobshim's own QMP server and client together, over each transport (WebSocket included, the
- * one QEMU 7.2 does not answer on): negotiation state, dispatch, validation hook, events only
+ * jobshim's own QMP server and client together, over each transport (WebSocket included; QEMU
+ * 7.2 answers it only after an I/O-thread wake-up, see qemu-live.test.ts): negotiation state, dispatch, validation hook, events only
  * to negotiated sessions, OOB overtaking in-band work, and the client's timeouts, aborts,
  * dropped connections and reconnects.
  */
