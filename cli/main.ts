@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerCodegenCommand } from "./commands/codegen.ts";
+import { registerDemoCommand } from "./commands/demo.ts";
 import { registerIntrospectCommand } from "./commands/introspect.ts";
+import { registerProxyCommand } from "./commands/proxy.ts";
 import { registerQmpCommand } from "./commands/qmp.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
 import { reportFailure } from "./report-failure.ts";
@@ -19,6 +21,8 @@ registerSchemaCommand(program);
 registerCodegenCommand(program);
 registerIntrospectCommand(program);
 registerQmpCommand(program);
+registerProxyCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);
