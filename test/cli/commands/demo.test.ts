@@ -1,0 +1,106 @@
+/**
+ * `jobshim demo` end to end on real QEMU, as a user runs it: a completed migration with a
+ * summary, and Ctrl-C in the middle leaving no QEMU and no file behind.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { migrationSkipReason } from "../../helpers/migration-pair.ts";
+
+const root = path.resolve(import.meta.dirname, "../../..");
+const skipReason = migrationSkipReason();
+if (skipReason) console.warn(`\n*** ${skipReason} ***\n`);
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  done: Promise<number | null>;
+}
+
+function jobshim(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
+  const child = spawn(process.execPath, [path.join(root, "bin/jobshim.js"), ...args], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.setEncoding("utf8").on("data", (s: string) => {
+    output += s;
+  });
+  child.stderr?.setEncoding("utf8").on("data", (s: string) => {
+    output += s;
+  });
+  const done = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  void done.then(() => clearTimeout(timer));
+  return { child, output: () => output, done };
+}
+
+/** The demo's private directory, from the proxy lines it prints. */
+const pairDir = (output: string): string | undefined => /unix:(\/\S+)\/source-proxy\.sock/.exec(output)?.[1];
+
+/** Processes whose command line mentions `dir` (the QEMUs the demo started). */
+function processesUsing(dir: string): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe("jobshim demo", { timeout: 90_000 }, () => {
+  it.skipIf(skipReason !== undefined)("migrates through the job API and ends with a summary", async () => {
+    const run = jobshim(["demo", "--fill", "48", "--bandwidth", "32"]);
+    const code = await run.done;
+    const output = run.output();
+    expect(code, output).toBe(0);
+    expect(output).toContain("job-migrate migration");
+    expect(output).toContain("job-finalize");
+    expect(output).toMatch(/outcome\s+completed/);
+    expect(output).toMatch(/source\s+created → running → \(setup\) → \(active\) → waiting → pending/);
+    const percents = [...output.matchAll(/\]\s+(\d+)%/g)].map((m) => Number(m[1]));
+    expect(percents.at(-1)).toBe(100);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+    const dir = pairDir(output);
+    expect(dir).toBeDefined();
+    expect(existsSync(dir as string)).toBe(false);
+    expect(processesUsing(dir as string)).toEqual([]);
+  });
+
+  it.skipIf(skipReason !== undefined)(
+    "Ctrl-C mid-migration stops both QEMUs and removes its files",
+    async () => {
+      const run = jobshim(["demo", "--fill", "96", "--bandwidth", "16"]);
+      const deadline = Date.now() + 30_000;
+      while (!run.output().includes("job-migrate migration") && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const dir = pairDir(run.output());
+      expect(dir, run.output()).toBeDefined();
+      expect(processesUsing(dir as string).length).toBeGreaterThanOrEqual(2);
+      run.child.kill("SIGINT");
+      const code = await run.done;
+      expect(code).not.toBe(0);
+      expect(run.output()).toContain("interrupted");
+      expect(processesUsing(dir as string)).toEqual([]);
+      expect(existsSync(dir as string)).toBe(false);
+    },
+  );
+
+  it("says clearly that QEMU is missing and exits 1", async () => {
+    const run = jobshim(["demo"], { ...process.env, QEMU: "/nonexistent/qemu-system-x86_64" });
+    expect(await run.done).toBe(1);
+    expect(run.output()).toContain("qemu-system-x86_64 not found");
+  });
+
+  it("refuses --model until the embedded model exists", async () => {
+    const run = jobshim(["demo", "--model"]);
+    expect(await run.done).toBe(1);
+    expect(run.output()).toContain("embedded QEMU model is not built yet");
+  });
+});
