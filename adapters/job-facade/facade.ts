@@ -310,17 +310,24 @@ export class JobFacade {
     else this.enqueue(() => this.reconcile());
   }
 
-  /** Applies an event's status, with query-migrate's details (error-desc) when QEMU still answers. */
+  /**
+   * Applies an event's status, with query-migrate's details (error-desc) when QEMU still answers.
+   * When the query, sent after the event and answered before any newer event, reports another
+   * status, the query wins: QEMU changed state without an event (a lost CAS) or sent an event
+   * for a change that did not happen (7.2's destination reports `setup` on migrate-recover while
+   * it stays postcopy-paused).
+   */
   private async observeEvent(status: string): Promise<void> {
     const tracked = this.active;
     if (!tracked) return;
     const seen = this.eventCount;
     const details = await this.queryMigrate();
     if (details) tracked.noteDetails(details);
-    this.apply(tracked, status, errorDescOf(details));
-    // Only a status nobody has reported since the query was sent is news (a lost CAS).
-    if (details && seen === this.eventCount && typeof details.status === "string")
-      this.apply(tracked, details.status, errorDescOf(details));
+    const current = details && seen === this.eventCount ? details.status : undefined;
+    if (typeof current === "string" && current !== status) {
+      this.options.onAnomaly?.(tracked.job.id, `MIGRATION said '${status}', query-migrate says '${current}'`);
+      this.apply(tracked, current, errorDescOf(details));
+    } else this.apply(tracked, status, errorDescOf(details));
   }
 
   private async reconcile(): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { connect, createServer, type Socket } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { JsonObject } from "../../src/qmp/json-value.ts";
@@ -14,6 +15,7 @@ import {
   migrationSkipReason,
   type RecordingClient,
   startMigrationHarness,
+  waitUntil,
 } from "../helpers/migration-pair.ts";
 import { isLegalJobWalk } from "./job-facade/legal-walk.ts";
 
@@ -150,6 +152,87 @@ describe.skipIf(skipReason !== undefined)(
       await expectConsistent(h.destination, DEST);
     });
 
+    it("postcopy pause after a network interruption, recovery with job-change {uri} and job-resume", async () => {
+      harness = await startMigrationHarness();
+      const h = harness;
+      const relay = await startRelay(h.pair.migrationUri.slice("unix:".length));
+      try {
+        await h.destination.execute("job-migrate-incoming", {
+          "job-id": DEST,
+          uri: h.pair.migrationUri,
+          "auto-dismiss": false,
+        });
+        await h.source.execute("job-migrate", {
+          "job-id": SOURCE,
+          uri: relay.uri,
+          postcopy: true,
+          "auto-dismiss": false,
+        });
+        await h.source.waitSubstatus(SOURCE, "active");
+        // Slow postcopy down so the interruption lands in the middle of it.
+        await h.source.execute("job-change", {
+          id: SOURCE,
+          type: "migration",
+          "max-postcopy-bandwidth": 4 << 20,
+        });
+        await h.source.execute("job-complete", { id: SOURCE });
+        await h.source.waitSubstatus(SOURCE, "postcopy-active");
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        relay.cut();
+        await h.source.waitSubstatus(SOURCE, "postcopy-paused");
+        await h.destination.waitSubstatus(DEST, "postcopy-paused");
+        await expectConsistent(h.source, SOURCE);
+        await expectConsistent(h.destination, DEST);
+        expect((await h.source.jobs())[0]?.status).toBe("standby");
+        expect((await h.destination.jobs())[0]?.status).toBe("paused");
+        await expect(h.source.execute("job-cancel", { id: SOURCE })).rejects.toMatchObject({
+          desc: `Job '${SOURCE}' in state 'standby' cannot accept command verb 'cancel'`,
+        });
+        // The destination listens again first, then the source reconnects: the legacy order.
+        const again = `${h.pair.migrationUri}.recover`;
+        await h.destination.execute("job-change", { id: DEST, type: "migration", uri: again });
+        await h.destination.execute("job-resume", { id: DEST });
+        await h.source.execute("job-change", { id: SOURCE, type: "migration", uri: again });
+        await h.source.execute("job-resume", { id: SOURCE });
+        await waitUntil(
+          () =>
+            h.source.substatuses(SOURCE).filter((s) => s === "postcopy-active").length === 2
+              ? true
+              : undefined,
+          "postcopy-active again",
+          30_000,
+        );
+        // Back in postcopy-active, set-speed is allowed again: lift the cap to finish quickly.
+        await h.source.execute("job-change", { id: SOURCE, type: "migration", "max-postcopy-bandwidth": 0 });
+        await h.source.waitSubstatus(SOURCE, "completed");
+        await h.destination.waitSubstatus(DEST, "completed");
+        expect(h.source.statuses(SOURCE)).toEqual([
+          "created",
+          "running",
+          "ready",
+          "standby",
+          "ready",
+          "waiting",
+          "pending",
+          "concluded",
+        ]);
+        expect(h.destination.statuses(DEST)).toEqual([
+          "created",
+          "running",
+          "paused",
+          "running",
+          "waiting",
+          "pending",
+          "concluded",
+        ]);
+        expect(h.source.substatuses(SOURCE)).toContain("postcopy-recover");
+        await expectConsistent(h.source, SOURCE);
+        await expectConsistent(h.destination, DEST);
+      } finally {
+        await relay.close();
+      }
+    });
+
     it("destination killed mid-migration: the job concludes with QEMU's error", async () => {
       const h = await start({ "auto-dismiss": false });
       await h.source.waitSubstatus(SOURCE, "active");
@@ -205,6 +288,40 @@ describe.skipIf(skipReason !== undefined)(
     });
   },
 );
+
+/** A TCP relay in front of the destination's socket whose connections can be cut at once. */
+async function startRelay(target: string) {
+  const sockets = new Set<Socket>();
+  const server = createServer((down) => {
+    const up = connect(target);
+    for (const socket of [down, up]) {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.on("close", () => {
+        down.destroy();
+        up.destroy();
+      });
+    }
+    down.pipe(up);
+    up.pipe(down);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const cut = () => {
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+  };
+  return {
+    uri: `tcp:127.0.0.1:${port}`,
+    cut,
+    close: () =>
+      new Promise<void>((resolve) => {
+        cut();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 function runPython(script: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -215,6 +215,18 @@ describe("job facade over a scripted QEMU", () => {
     expect(client.jobEvents().at(-1)).toBe("sub active");
   });
 
+  it("believes query-migrate over an event that reports a change QEMU did not make", async () => {
+    const { qemu, client, call, step } = await setup();
+    await call("job-migrate-incoming", { "job-id": "in", uri: "unix:/x", "auto-dismiss": false });
+    await step("active");
+    qemu.silently("postcopy-active");
+    qemu.emit("MIGRATION", { status: "postcopy-active" });
+    await step("postcopy-paused");
+    qemu.emit("MIGRATION", { status: "setup" }); // QEMU 7.2 on migrate-recover; it stays paused
+    await step("postcopy-paused");
+    expect(client.jobEvents().slice(-2)).toEqual(["status paused", "sub postcopy-paused"]);
+  });
+
   it("carries an unknown status without breaking the job, then follows the next known one", async () => {
     const { client, call, step } = await setup();
     await call("job-migrate", { "job-id": "m0", uri: "tcp:h:1", "auto-dismiss": false });
