@@ -95,8 +95,8 @@ describe.skipIf(skipReason !== undefined)(
       const caps = (await h.source.execute("query-migrate-capabilities")) as JsonObject[];
       const on = caps.filter((c) => c.state === true).map((c) => c.capability);
       expect(on).toEqual([]);
-    // QEMU's `events` is on for the facade, yet this client never asked: no MIGRATION reached it.
-    expect(h.source.events.filter((e) => e.event.startsWith("MIGRATION"))).toEqual([]);
+      // QEMU's `events` is on for the facade, yet this client never asked: no MIGRATION reached it.
+      expect(h.source.events.filter((e) => e.event.startsWith("MIGRATION"))).toEqual([]);
     });
 
     it("auto-finalize off holds in pending at pre-switchover until job-finalize; auto-dismiss off keeps it", async () => {

@@ -27,9 +27,9 @@ class Client implements FacadeClient {
   }
 }
 
-async function setup() {
+async function setup(pollIntervalMs = 0) {
   const qemu = new FakeQemu();
-  const facade = await JobFacade.attach(qemu, { pollIntervalMs: 0 });
+  const facade = await JobFacade.attach(qemu, { pollIntervalMs });
   const client = new Client();
   facade.addClient(client);
   const call = async (command: string, args: JsonObject = {}, who: Client = client): Promise<JsonValue> => {
@@ -225,6 +225,38 @@ describe("job facade over a scripted QEMU", () => {
     qemu.emit("MIGRATION", { status: "setup" }); // QEMU 7.2 on migrate-recover; it stays paused
     await step("postcopy-paused");
     expect(client.jobEvents().slice(-2)).toEqual(["status paused", "sub postcopy-paused"]);
+  });
+
+  it("polls query-migrate while a job runs, so a change without any event is still seen", async () => {
+    const { qemu, client, call, step } = await setup(5);
+    await call("job-migrate", { "job-id": "m0", uri: "tcp:h:1", "auto-dismiss": false });
+    await step("setup");
+    qemu.silently("active");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(client.jobEvents().at(-1)).toBe("sub active");
+  });
+
+  it("pause and resume in postcopy run migrate-pause, then migrate resume=true / migrate-recover on the job's uri", async () => {
+    const { qemu, call, step } = await setup();
+    await call("job-migrate", { "job-id": "p", uri: "tcp:h:1", postcopy: true, "auto-dismiss": false });
+    for (const s of ["setup", "active", "postcopy-active"]) await step(s);
+    await call("job-pause", { id: "p" });
+    expect(qemu.calls.at(-2)?.command).toBe("migrate-pause");
+    await step("postcopy-paused");
+    await expect(call("job-pause", { id: "p" })).rejects.toEqual(
+      refusal("Job 'p' in state 'standby' cannot accept command verb 'pause'"),
+    );
+    await call("job-change", { id: "p", type: "migration", uri: "tcp:h:2" });
+    await call("job-resume", { id: "p" });
+    expect(qemu.calls.find((c) => c.args?.resume === true)?.args).toEqual({ uri: "tcp:h:2", resume: true });
+
+    const incoming = await setup();
+    await incoming.call("job-migrate-incoming", { "job-id": "in", uri: "unix:/a", "auto-dismiss": false });
+    for (const s of ["active", "postcopy-active", "postcopy-paused"]) await incoming.step(s);
+    await incoming.call("job-resume", { id: "in" });
+    expect(incoming.qemu.calls.find((c) => c.command === "migrate-recover")?.args).toEqual({
+      uri: "unix:/a",
+    });
   });
 
   it("carries an unknown status without breaking the job, then follows the next known one", async () => {

@@ -92,6 +92,7 @@ export class FakeQemu implements Upstream {
         return this.queryMigrate();
       case "migrate":
       case "migrate-incoming":
+        if (args.resume === true) return {};
         if (RUNNING.includes(this.status))
           throw new QmpError("GenericError", "There's a migration process in progress");
         return {};
@@ -104,6 +105,8 @@ export class FakeQemu implements Upstream {
         this.goto("device");
         return {};
       case "migrate-start-postcopy":
+      case "migrate-pause":
+      case "migrate-recover":
         return {};
       case "query-jobs":
         return [];
