@@ -1,0 +1,8 @@
+/** Public surface of the adapters, for src/index.ts to re-export. */
+export { type FacadeClient, FacadeClients } from "./job-facade/clients.ts";
+export { JobFacade, type JobFacadeOptions } from "./job-facade/facade.ts";
+export { MigrationJob } from "./job-facade/migration-job.ts";
+export { type Convergence, type ProgressOptions, ProgressTracker } from "./job-facade/progress.ts";
+export { type Upstream, upstreamOf } from "./job-facade/upstream.ts";
+export { createJobFacadeProxy, type JobFacadeProxy, type JobFacadeProxyOptions } from "./proxy.ts";
+export { findQemuBinary, type QemuPair, type QemuPairOptions, startQemuPair } from "./qemu-pair.ts";
