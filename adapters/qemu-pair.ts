@@ -83,6 +83,15 @@ export async function startQemuPair(options: QemuPairOptions = {}): Promise<Qemu
   }
 }
 
+/**
+ * QEMUs still running. If this process exits without `stop` (an uncaught error, process.exit),
+ * they are killed on the way out: a QEMU must never outlive the process that started it.
+ */
+const running = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 function spawnVm(binary: string, role: QemuVm["role"], dir: string, args: string[]): QemuVm {
   const socket = path.join(dir, `${role}.qmp`);
   const child = spawn(binary, [...args, "-qmp", `unix:${socket},server=on,wait=off`], {
@@ -92,10 +101,11 @@ function spawnVm(binary: string, role: QemuVm["role"], dir: string, args: string
   child.stderr?.setEncoding("utf8").on("data", (text: string) => {
     stderr += text;
   });
+  running.add(child);
   const exited = new Promise<void>((resolve) => {
     child.once("exit", () => resolve());
     child.once("error", () => resolve());
-  });
+  }).finally(() => running.delete(child));
   const kill = async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       child.kill("SIGKILL");

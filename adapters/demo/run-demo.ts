@@ -39,21 +39,27 @@ const SOURCE_JOB = "migration";
 const DEST_JOB = "incoming";
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
-  if (!findQemuBinary())
+  const binary = findQemuBinary();
+  if (!binary)
     throw new DemoUnavailable(
       "qemu-system-x86_64 not found (set QEMU=PATH): the demo runs real QEMU; the embedded model that could stand in for it is not built yet",
     );
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    return await demo(options, cleanups);
+    return await demo(binary, options, cleanups);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
 }
 
-async function demo(options: DemoOptions, cleanups: (() => Promise<void>)[]): Promise<DemoSummary> {
+async function demo(
+  binary: string,
+  options: DemoOptions,
+  cleanups: (() => Promise<void>)[],
+): Promise<DemoSummary> {
   const { write, signal } = options;
   const say = (line: string) => write(`${options.interactive ? "\r\x1b[K" : ""}${line}\n`);
+  say(`running on real QEMU: ${binary}`);
   say(
     `starting two QEMUs: source with ${options.fillMiB} MiB of random RAM, destination with -incoming defer`,
   );

@@ -32,8 +32,12 @@ export function registerDemoCommand(program: Command): void {
       const controller = new AbortController();
       const interrupt = () =>
         controller.abort(new Error("interrupted (Ctrl-C): stopped every QEMU and proxy"));
+      // A closed stdout (`jobshim demo | head`) must stop the demo the same way, not orphan QEMU.
+      const outputClosed = () => controller.abort(new Error("output closed: stopped every QEMU and proxy"));
       process.once("SIGINT", interrupt);
       process.once("SIGTERM", interrupt);
+      process.once("SIGHUP", interrupt);
+      process.stdout.once("error", outputClosed);
       try {
         const summary = await runDemo({
           fillMiB: positive(flags.fill, "--fill"),
@@ -51,6 +55,8 @@ export function registerDemoCommand(program: Command): void {
       } finally {
         process.off("SIGINT", interrupt);
         process.off("SIGTERM", interrupt);
+        process.off("SIGHUP", interrupt);
+        process.stdout.off("error", outputClosed);
       }
     });
 }

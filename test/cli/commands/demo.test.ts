@@ -92,6 +92,20 @@ describe("jobshim demo", { timeout: 90_000 }, () => {
     },
   );
 
+  it.skipIf(skipReason !== undefined)("a closed stdout (demo | head) stops both QEMUs too", async () => {
+    const run = jobshim(["demo", "--fill", "96", "--bandwidth", "16"]);
+    const deadline = Date.now() + 30_000;
+    while (!run.output().includes("job-migrate migration") && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const dir = pairDir(run.output());
+    expect(dir, run.output()).toBeDefined();
+    expect(processesUsing(dir as string).length).toBeGreaterThanOrEqual(2);
+    run.child.stdout?.destroy();
+    await run.done;
+    expect(processesUsing(dir as string)).toEqual([]);
+    expect(existsSync(dir as string)).toBe(false);
+  });
+
   it("says clearly that QEMU is missing and exits 1", async () => {
     const run = jobshim(["demo"], { ...process.env, QEMU: "/nonexistent/qemu-system-x86_64" });
     expect(await run.done).toBe(1);
