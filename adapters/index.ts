@@ -1,4 +1,4 @@
-/** Public surface of the adapters, for src/index.ts to re-export. */
+/** Public surface of the adapters: `jobshim/adapters` (src/ never imports adapters/, so this is its own entry point). */
 export { type FacadeClient, FacadeClients } from "./job-facade/clients.ts";
 export { JobFacade, type JobFacadeOptions } from "./job-facade/facade.ts";
 export { MigrationJob } from "./job-facade/migration-job.ts";
