@@ -133,7 +133,7 @@ export const schemaInfo: readonly SchemaInfo[] = [
   // "36" = q_obj_MIGRATION_PASS-arg
   {"name":"36","meta-type":"object","members":[{"name":"pass","type":"int"}]},
   // "37" = q_obj_job-migrate-arg
-  {"name":"37","meta-type":"object","members":[{"name":"job-id","type":"str"},{"name":"uri","type":"str"},{"name":"postcopy","type":"bool","default":null},{"name":"auto-finalize","type":"bool","default":null},{"name":"auto-dismiss","type":"bool","default":null},{"name":"max-bandwidth","type":"int","default":null},{"name":"downtime-limit","type":"int","default":null}]},
+  {"name":"37","meta-type":"object","members":[{"name":"job-id","type":"str"},{"name":"uri","type":"str"},{"name":"postcopy","type":"bool","default":null},{"name":"auto-finalize","type":"bool","default":null},{"name":"auto-dismiss","type":"bool","default":null},{"name":"max-bandwidth","type":"int","default":null},{"name":"downtime-limit","type":"int","default":null},{"name":"mirrors","type":"[str]","default":null}]},
   // "38" = q_obj_job-migrate-incoming-arg
   {"name":"38","meta-type":"object","members":[{"name":"job-id","type":"str"},{"name":"uri","type":"str"},{"name":"auto-dismiss","type":"bool","default":null}]},
   // "39" = JobChangeOptions
@@ -155,7 +155,7 @@ export const schemaInfo: readonly SchemaInfo[] = [
   {"name":"45","meta-type":"enum","members":[{"name":"commit"},{"name":"stream"},{"name":"mirror"},{"name":"backup"},{"name":"create"},{"name":"amend"},{"name":"snapshot-load"},{"name":"snapshot-save"},{"name":"snapshot-delete"},{"name":"migration"}],"values":["commit","stream","mirror","backup","create","amend","snapshot-load","snapshot-save","snapshot-delete","migration"]},
   {"name":"int","meta-type":"builtin","json-type":"int"},
   // "46" = MigrationJobInfo
-  {"name":"46","meta-type":"object","members":[{"name":"direction","type":"65"},{"name":"postcopy","type":"bool"},{"name":"substatus","type":"53"},{"name":"unknown-status","type":"str","default":null},{"name":"uri","type":"str"},{"name":"details","type":"26"},{"name":"progress","type":"66"}]},
+  {"name":"46","meta-type":"object","members":[{"name":"direction","type":"65"},{"name":"postcopy","type":"bool"},{"name":"substatus","type":"53"},{"name":"unknown-status","type":"str","default":null},{"name":"uri","type":"str"},{"name":"details","type":"26"},{"name":"progress","type":"66"},{"name":"mirrors","type":"[str]","default":null}]},
   // "47" = BlockDeviceIoStatus
   {"name":"47","meta-type":"enum","members":[{"name":"ok"},{"name":"failed"},{"name":"nospace"}],"values":["ok","failed","nospace"]},
   // "48" = MirrorSyncMode

@@ -227,7 +227,8 @@ export const qapiInputSchema: JsonSchemaObject = {
                 "unknown-status": { "type": "string" },
                 "uri": { "type": "string" },
                 "details": { "$ref": "#/definitions/MigrationInfo" },
-                "progress": { "$ref": "#/definitions/MigrationJobProgress" }
+                "progress": { "$ref": "#/definitions/MigrationJobProgress" },
+                "mirrors": { "type": "array", "items": { "type": "string" } }
               },
               "required": [
                 "type",
@@ -252,7 +253,8 @@ export const qapiInputSchema: JsonSchemaObject = {
                   "unknown-status",
                   "uri",
                   "details",
-                  "progress"
+                  "progress",
+                  "mirrors"
                 ]
               }
             },
@@ -1136,7 +1138,8 @@ export const qapiInputSchema: JsonSchemaObject = {
         "unknown-status": { "type": "string" },
         "uri": { "type": "string" },
         "details": { "$ref": "#/definitions/MigrationInfo" },
-        "progress": { "$ref": "#/definitions/MigrationJobProgress" }
+        "progress": { "$ref": "#/definitions/MigrationJobProgress" },
+        "mirrors": { "type": "array", "items": { "type": "string" } }
       },
       "required": ["direction", "postcopy", "substatus", "uri", "details", "progress"],
       "additionalProperties": false
@@ -1150,7 +1153,8 @@ export const qapiInputSchema: JsonSchemaObject = {
         "auto-finalize": { "type": "boolean" },
         "auto-dismiss": { "type": "boolean" },
         "max-bandwidth": { "type": "integer", "minimum": 0, "maximum": 18446744073709551616 },
-        "downtime-limit": { "type": "integer", "minimum": 0, "maximum": 18446744073709551616 }
+        "downtime-limit": { "type": "integer", "minimum": 0, "maximum": 18446744073709551616 },
+        "mirrors": { "type": "array", "items": { "type": "string" } }
       },
       "required": ["job-id", "uri"],
       "additionalProperties": false
@@ -1507,7 +1511,8 @@ export const qapiOutputSchema: JsonSchemaObject = {
                 "unknown-status": { "type": "string" },
                 "uri": { "type": "string" },
                 "details": { "$ref": "#/definitions/MigrationInfo" },
-                "progress": { "$ref": "#/definitions/MigrationJobProgress" }
+                "progress": { "$ref": "#/definitions/MigrationJobProgress" },
+                "mirrors": { "type": "array", "items": { "type": "string" } }
               },
               "required": [
                 "type",
@@ -2202,7 +2207,8 @@ export const qapiOutputSchema: JsonSchemaObject = {
         "unknown-status": { "type": "string" },
         "uri": { "type": "string" },
         "details": { "$ref": "#/definitions/MigrationInfo" },
-        "progress": { "$ref": "#/definitions/MigrationJobProgress" }
+        "progress": { "$ref": "#/definitions/MigrationJobProgress" },
+        "mirrors": { "type": "array", "items": { "type": "string" } }
       },
       "required": ["direction", "postcopy", "substatus", "uri", "details", "progress"]
     },

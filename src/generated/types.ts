@@ -23,6 +23,7 @@ substatus: MigrationStatus
 uri: string
 details: MigrationInfo
 progress: MigrationJobProgress
+mirrors?: string[]
 } | {
 type: "commit"
 } | {
@@ -463,6 +464,7 @@ substatus: MigrationStatus
 uri: string
 details: MigrationInfo
 progress: MigrationJobProgress
+mirrors?: string[]
 }
 export interface QObjJobMigrateArg {
 "job-id": string
@@ -472,6 +474,7 @@ postcopy?: boolean
 "auto-dismiss"?: boolean
 "max-bandwidth"?: number
 "downtime-limit"?: number
+mirrors?: string[]
 }
 export interface QObjJobMigrateIncomingArg {
 "job-id": string
