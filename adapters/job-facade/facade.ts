@@ -13,6 +13,7 @@ import { type FacadeClient, FacadeClients } from "./clients.ts";
 import { generic, idInUse, invalidId, isWellFormedId, jobNotFound, verbRefused } from "./job-errors.ts";
 import { MigrationJob, type MigrationJobOptions } from "./migration-job.ts";
 import type { ProgressOptions } from "./progress.ts";
+import { memberStatuses, mirrorsArgument, SwitchoverTransaction } from "./switchover-transaction.ts";
 import { errorDescOf, TrackedJob } from "./tracked-job.ts";
 import { relay, type Upstream } from "./upstream.ts";
 import * as verbs from "./verbs.ts";
@@ -32,6 +33,8 @@ type VerbHandler = (tracked: TrackedJob, args: JsonObject) => Promise<void>;
 export class JobFacade {
   readonly clients: FacadeClients;
   private readonly jobs = new Map<string, TrackedJob>();
+  /** Switchover transactions by migration job ID (decision 0003). */
+  private readonly transactions = new Map<string, SwitchoverTransaction>();
   /** The job QEMU's one migration state belongs to right now. */
   private active: TrackedJob | undefined;
   private queue: Promise<void> = Promise.resolve();
@@ -71,7 +74,8 @@ export class JobFacade {
       "job-pause": verb("pause", (t) => this.run(verbs.pauseCalls(), t)),
       "job-resume": verb("resume", (t) => this.run(verbs.resumeCalls(t.job), t)),
       "job-complete": verb("complete", (t) => this.run(verbs.completeCalls(), t)),
-      "job-finalize": verb("finalize", (t) => this.run(verbs.finalizeCalls(), t)),
+      "job-finalize": verb("finalize", (t) => this.finalize(t)),
+      "block-job-complete": (args, context) => this.blockJobComplete(args, context),
       "job-dismiss": verb("dismiss", async (t) => this.dismiss(t)),
       "job-change": (args, context) => this.jobChange(args, context),
       "migrate-set-capabilities": (args, context) => this.setCapabilities(args, context),
@@ -86,7 +90,12 @@ export class JobFacade {
 
   /** The migration jobs, as query-jobs lists them. */
   migrationJobs(): JsonObject[] {
-    return [...this.jobs.values()].filter((t) => t.announced).map((t) => t.info());
+    return [...this.jobs.values()]
+      .filter((t) => t.announced)
+      .map((t) => {
+        const transaction = this.transactions.get(t.job.id);
+        return transaction ? { ...t.info(), mirrors: transaction.mirrorIds } : t.info();
+      });
   }
 
   /** Waits until every upstream observation received so far has been applied. */
@@ -101,7 +110,8 @@ export class JobFacade {
 
   // ---- creating jobs
 
-  private async jobMigrate(args: JsonObject): Promise<undefined> {
+  private async jobMigrate(allArgs: JsonObject): Promise<undefined> {
+    const { mirrors: mirrorsArg, ...args } = allArgs;
     checkArgs(args, {
       "job-id": { kind: "str" },
       uri: { kind: "str" },
@@ -111,6 +121,7 @@ export class JobFacade {
       "max-bandwidth": { kind: "int", optional: true },
       "downtime-limit": { kind: "int", optional: true },
     });
+    const mirrors = mirrorsArgument(mirrorsArg);
     const id = args["job-id"] as string;
     await this.checkNewId(id);
     const autoFinalize = args["auto-finalize"] !== false;
@@ -118,19 +129,44 @@ export class JobFacade {
     const postcopy = (args.postcopy as boolean | undefined) ?? capabilityState(caps, "postcopy-ram") ?? false;
     if (postcopy && !autoFinalize)
       throw generic("'auto-finalize' must not be false with 'postcopy': postcopy has no pending hold");
+    if (postcopy && mirrors.length > 0)
+      throw generic("'mirrors' must not be given with 'postcopy': postcopy has no pending hold");
+    const transaction =
+      mirrors.length > 0 ? await this.formTransaction(id, mirrors, autoFinalize) : undefined;
     await relay(
       this.upstream,
       "migrate-set-capabilities",
-      capsArg({ events: true, "postcopy-ram": postcopy, "pause-before-switchover": !autoFinalize }),
+      capsArg({
+        events: true,
+        "postcopy-ram": postcopy,
+        // A transaction always holds at pre-switchover; it releases the hold itself (0003).
+        "pause-before-switchover": !autoFinalize || transaction !== undefined,
+      }),
     );
     const restore = restoreEntries(caps, ["postcopy-ram", "pause-before-switchover"]);
     const parameters = pick(args, ["max-bandwidth", "downtime-limit"]);
     if (Object.keys(parameters).length > 0) await relay(this.upstream, "migrate-set-parameters", parameters);
     const options = { id, direction: "outgoing", postcopy, uri: args.uri as string, autoFinalize } as const;
-    await this.start({ ...options, autoDismiss: args["auto-dismiss"] !== false }, restore, "migrate", {
-      uri: options.uri,
-    });
+    if (transaction) this.transactions.set(id, transaction);
+    try {
+      await this.start({ ...options, autoDismiss: args["auto-dismiss"] !== false }, restore, "migrate", {
+        uri: options.uri,
+      });
+    } catch (error) {
+      this.transactions.delete(id);
+      throw error;
+    }
     return undefined;
+  }
+
+  /** Checks the mirrors against QEMU's jobs and forms the migration's transaction (0003). */
+  private async formTransaction(id: string, mirrors: string[], autoFinalize: boolean) {
+    const holder = (mirrorId: string) =>
+      [...this.transactions.values()].find((t) => !t.settled && t.has(mirrorId))?.migrationId;
+    const statuses = memberStatuses(mirrors, await relay(this.upstream, "query-jobs"), holder);
+    return new SwitchoverTransaction(id, statuses, autoFinalize, this.upstream, (message) =>
+      this.options.onAnomaly?.(id, `transaction: ${message}`),
+    );
   }
 
   private async jobMigrateIncoming(args: JsonObject): Promise<undefined> {
@@ -209,6 +245,7 @@ export class JobFacade {
     const command = `job-${verb}`;
     return async (args, context) => {
       const tracked = typeof args.id === "string" ? this.jobs.get(args.id) : undefined;
+      if (verb === "complete") this.refuseMemberComplete(args.id);
       if (!tracked) return this.passThrough(command)(args, context);
       checkArgs(args, {
         id: { kind: "str" },
@@ -218,6 +255,28 @@ export class JobFacade {
       await run(tracked, args);
       return undefined;
     };
+  }
+
+  /** A member mirror completes at the switchover only: a pivot now would break the transaction. */
+  private refuseMemberComplete(id: unknown): void {
+    const holder = [...this.transactions.values()].find(
+      (t) => !t.settled && typeof id === "string" && t.has(id),
+    );
+    if (holder)
+      throw generic(
+        `Job '${String(id)}' switches over with migration '${holder.migrationId}' and completes with it`,
+      );
+  }
+
+  private async blockJobComplete(args: JsonObject, context: HandlerContext): Promise<JsonValue | undefined> {
+    this.refuseMemberComplete(args.device);
+    return this.passThrough("block-job-complete")(args, context);
+  }
+
+  private async finalize(tracked: TrackedJob): Promise<void> {
+    const transaction = this.transactions.get(tracked.job.id);
+    if (transaction) await transaction.finalize();
+    else await this.run(verbs.finalizeCalls(), tracked);
   }
 
   private requireVerb(tracked: TrackedJob, verb: string): void {
@@ -303,6 +362,7 @@ export class JobFacade {
 
   private upstreamEvent(event: QmpEvent): void {
     this.clients.broadcast(event as unknown as JsonObject & { event: string });
+    for (const transaction of this.transactions.values()) transaction.upstreamEvent(event);
     if (event.event !== "MIGRATION" && event.event !== "MIGRATION_PASS") return;
     this.eventCount++;
     const status = event.data?.status;
@@ -355,7 +415,9 @@ export class JobFacade {
     if (tracked.finished) return;
     tracked.job.observe(status, errorDesc);
     const { job } = tracked;
-    if (
+    const transaction = this.transactions.get(job.id);
+    if (transaction) transaction.migrationChanged(job.substatus);
+    else if (
       job.substatus === "pre-switchover" &&
       job.options.autoFinalize &&
       job.options.direction === "outgoing"
@@ -368,6 +430,7 @@ export class JobFacade {
   private finish(tracked: TrackedJob): void {
     tracked.finished = true;
     if (this.active === tracked) this.active = undefined;
+    this.transactions.delete(tracked.job.id);
     this.restoreCapabilities(tracked);
     if (tracked.job.options.autoDismiss) this.dismiss(tracked);
     if (!this.active) this.stopPolling();
