@@ -39,14 +39,19 @@ async function waitReady(child: ChildProcess, sockets: string[]): Promise<void> 
   throw new Error("QEMU did not open its QMP sockets within 15 s");
 }
 
-export async function startBenchQemu(binary: string, monitors: number): Promise<BenchQemu> {
+/** `machine` replaces the default "no machine" (the event benchmark needs a VM to migrate). */
+export async function startBenchQemu(
+  binary: string,
+  monitors: number,
+  machine: readonly string[] = ["-machine", "none"],
+): Promise<BenchQemu> {
   const dir = mkdtempSync(join(tmpdir(), "jobshim-bench-"));
   const sockets = Array.from({ length: monitors }, (_, i) => join(dir, `qmp${i}.sock`));
   const monitorArgs = sockets.flatMap((path, i) => [
     ...["-chardev", `socket,id=mon${i},path=${path},server=on,wait=off`],
     ...["-mon", `chardev=mon${i},mode=control`],
   ]);
-  const child = spawn(binary, ["-nodefaults", "-display", "none", "-machine", "none", ...monitorArgs], {
+  const child = spawn(binary, ["-nodefaults", "-display", "none", ...machine, ...monitorArgs], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

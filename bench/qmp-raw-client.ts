@@ -53,6 +53,22 @@ export class RawQmpClient {
     for (let i = 0; i < count; i++) await this.nextLine();
   }
 
+  /**
+   * Keeps `inFlight` requests outstanding until `total` have been answered: a new request goes
+   * out each time a reply arrives. `make(i)` gives the i-th request's text.
+   */
+  async windowed(make: (i: number) => string, total: number, inFlight: number): Promise<void> {
+    let sent = 0;
+    const first = Math.min(inFlight, total);
+    let burst = "";
+    for (; sent < first; sent++) burst += make(sent);
+    this.socket.write(burst);
+    for (let answered = 0; answered < total; answered++) {
+      await this.nextLine();
+      if (sent < total) this.socket.write(make(sent++));
+    }
+  }
+
   close(): void {
     this.socket.destroy();
   }

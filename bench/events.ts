@@ -1,0 +1,199 @@
+/**
+ * Event translation latency: from QEMU's MIGRATION event arriving at the job-facade proxy to a
+ * client of that proxy reading the JOB_SUBSTATUS_CHANGE (and JOB_STATUS_CHANGE) it becomes.
+ *
+ * Method: the proxy runs in this process (`createJobFacadeProxy`) over an upstream wrapper that
+ * stamps each upstream event with hrtime as the QMP client hands it over (after framing, before
+ * the facade sees it); the client is a QmpClient on the proxy's unix socket in the same process,
+ * stamping each event as its event stream yields it. Same clock, no cross-process skew. The VM
+ * (64 MiB, idle) is migrated again and again to `exec:cat > /dev/null` through job-migrate, and
+ * resumed with `cont` after each run. Every command and event on the way is recorded for the
+ * validation benchmark.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Upstream, upstreamOf } from "../adapters/job-facade/upstream.ts";
+import { createJobFacadeProxy, type JobFacadeProxy } from "../adapters/proxy.ts";
+import { QmpClient } from "../src/qmp/client.ts";
+import type { QmpEvent } from "../src/qmp/protocol.ts";
+import { startBenchQemu } from "./qmp-qemu.ts";
+import { median, micros, quantile, round } from "./stats.ts";
+import { TrafficRecorder } from "./traffic.ts";
+
+const MIGRATIONS = 25;
+const JOB_TIMEOUT_MS = 30_000;
+
+export interface EventsBenchResult {
+  translation_p50_us: number;
+  translation_p99_us: number;
+  translation_max_us: number;
+  /** MIGRATION events measured, and those with no matching job event (left out). */
+  samples: number;
+  unmatched: number;
+  /** Same split by the migration status carried. */
+  p50_us_by_status: Record<string, number>;
+  migrations: number;
+  /**
+   * The facade asks QEMU query-migrate before it applies an event (facade.ts, observeEvent):
+   * this round trip, seen from the upstream wrapper, is most of the translation time.
+   */
+  upstream_query_migrate_p50_us: number;
+  upstream_query_migrate_p99_us: number;
+  /** From the last query-migrate answer before the job event to the client reading it. */
+  after_query_p50_us: number;
+  after_query_p99_us: number;
+}
+
+interface Stamped {
+  at: bigint;
+  event: QmpEvent;
+}
+
+/** The facade's upstream, with each event stamped on arrival and all traffic recorded. */
+function instrumented(
+  client: QmpClient,
+  arrivals: Stamped[],
+  traffic: TrafficRecorder,
+  queryMigrateUs: number[],
+  queryMigrateEnds: bigint[],
+): Upstream {
+  const base = upstreamOf(client);
+  base.onEvent((event) => {
+    arrivals.push({ at: process.hrtime.bigint(), event });
+    traffic.event(event.event, event.data);
+  });
+  return {
+    execute: async (command, args, options) => {
+      const started = process.hrtime.bigint();
+      try {
+        return await traffic.record(command, args, () => base.execute(command, args, options));
+      } finally {
+        if (command === "query-migrate") {
+          const ended = process.hrtime.bigint();
+          queryMigrateUs.push(micros(started, ended));
+          queryMigrateEnds.push(ended);
+        }
+      }
+    },
+    onEvent: (listener) => base.onEvent(listener),
+    onClose: (listener) => base.onClose(listener),
+    get oobEnabled() {
+      return base.oobEnabled;
+    },
+    close: () => base.close(),
+  };
+}
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + JOB_TIMEOUT_MS; !check(); ) {
+    if (Date.now() > deadline) throw new Error(`event benchmark: timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Pairs each upstream MIGRATION(status) with the first later job event carrying that substatus. */
+function pair(arrivals: Stamped[], seen: Stamped[]) {
+  const used = new Set<Stamped>();
+  const latencies: { status: string; us: number; from: bigint; to: bigint }[] = [];
+  let unmatched = 0;
+  for (const arrival of arrivals) {
+    if (arrival.event.event !== "MIGRATION") continue;
+    const status = String(arrival.event.data?.status);
+    const match = seen.find(
+      (s) =>
+        !used.has(s) &&
+        s.at >= arrival.at &&
+        s.event.event === "JOB_SUBSTATUS_CHANGE" &&
+        s.event.data?.substatus === status,
+    );
+    if (!match) {
+      unmatched++;
+      continue;
+    }
+    used.add(match);
+    latencies.push({ status, us: micros(arrival.at, match.at), from: arrival.at, to: match.at });
+  }
+  return { latencies, unmatched };
+}
+
+export async function benchEvents(binary: string, traffic: TrafficRecorder): Promise<EventsBenchResult> {
+  const qemu = await startBenchQemu(binary, 1, ["-machine", "pc,accel=tcg", "-m", "64"]);
+  const dir = mkdtempSync(join(tmpdir(), "jobshim-bench-events-"));
+  let proxy: JobFacadeProxy | undefined;
+  let client: QmpClient | undefined;
+  const arrivals: Stamped[] = [];
+  const seen: Stamped[] = [];
+  const queryMigrateUs: number[] = [];
+  const queryMigrateEnds: bigint[] = [];
+  try {
+    const upstreamClient = await QmpClient.connect(`unix:${qemu.sockets[0]}`);
+    proxy = await createJobFacadeProxy({
+      upstream: instrumented(upstreamClient, arrivals, traffic, queryMigrateUs, queryMigrateEnds),
+      listen: [`unix:${join(dir, "proxy.sock")}`],
+    });
+    client = await QmpClient.connect(`unix:${join(dir, "proxy.sock")}`);
+    const events = client.eventsOf();
+    void (async () => {
+      for await (const event of events) {
+        seen.push({ at: process.hrtime.bigint(), event });
+        traffic.event(event.event, event.data);
+      }
+    })();
+    const run = (command: string, args?: Parameters<QmpClient["execute"]>[1]) =>
+      traffic.record(command, args, () => (client as QmpClient).execute(command, args));
+    for (let i = 0; i < MIGRATIONS; i++) {
+      const id = `bench${i}`;
+      await run("job-migrate", { "job-id": id, uri: "exec:cat > /dev/null" });
+      await waitFor(
+        () =>
+          seen.some(
+            (s) =>
+              s.event.event === "JOB_STATUS_CHANGE" &&
+              s.event.data?.id === id &&
+              s.event.data.status === "null",
+          ),
+        `job ${id} to end`,
+      );
+      await proxy.facade.settled();
+      await run("query-jobs");
+      await run("cont");
+    }
+  } finally {
+    await client?.close();
+    await proxy?.close();
+    await qemu.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const { latencies, unmatched } = pair(arrivals, seen);
+  const afterQuery = latencies.flatMap(({ from, to }) => {
+    const last = queryMigrateEnds.filter((t) => t >= from && t <= to).at(-1);
+    return last === undefined ? [] : [micros(last, to)];
+  });
+  const all = latencies.map((l) => l.us);
+  const statuses = [...new Set(latencies.map((l) => l.status))];
+  return {
+    translation_p50_us: round(median(all)),
+    translation_p99_us: round(quantile(all, 0.99)),
+    translation_max_us: round(Math.max(...all)),
+    samples: all.length,
+    unmatched,
+    p50_us_by_status: Object.fromEntries(
+      statuses.map((s) => [s, round(median(latencies.filter((l) => l.status === s).map((l) => l.us)))]),
+    ),
+    migrations: MIGRATIONS,
+    upstream_query_migrate_p50_us: round(median(queryMigrateUs)),
+    upstream_query_migrate_p99_us: round(quantile(queryMigrateUs, 0.99)),
+    after_query_p50_us: round(median(afterQuery)),
+    after_query_p99_us: round(quantile(afterQuery, 0.99)),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { findQemuBinary } = await import("./qmp-qemu.ts");
+  const binary = findQemuBinary();
+  if (!binary) throw new Error("no qemu-system-x86_64 (set QEMU=PATH)");
+  const traffic = new TrafficRecorder();
+  process.stdout.write(`${JSON.stringify(await benchEvents(binary, traffic), null, 2)}\n`);
+  process.stderr.write(`recorded ${traffic.messages.length} messages\n`);
+}
