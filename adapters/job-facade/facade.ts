@@ -156,6 +156,9 @@ export class JobFacade {
       this.transactions.delete(id);
       throw error;
     }
+    // The convergence verdict weighs the downtime limit (docs/progress.md).
+    const downtime = args["downtime-limit"];
+    if (typeof downtime === "number") this.jobs.get(id)?.progress.setDowntimeLimit(downtime);
     return undefined;
   }
 
@@ -320,6 +323,7 @@ export class JobFacade {
     for (const verb of verbs.verbsOfChange(change)) this.requireVerb(tracked, verb);
     await this.run(verbs.changeCalls(change), tracked);
     if (change.uri !== undefined) tracked.job.uri = change.uri;
+    if (change["downtime-limit"] !== undefined) tracked.progress.setDowntimeLimit(change["downtime-limit"]);
     return undefined;
   }
 

@@ -54,6 +54,9 @@ export class TrackedJob {
     if (view.expectedRemainingMs !== undefined)
       progress["expected-remaining-time"] = view.expectedRemainingMs;
     if (view.stalledMs !== undefined) progress["stalled-time"] = view.stalledMs;
+    if (view.throughput !== undefined) progress.throughput = Math.round(view.throughput);
+    if (view.dirtyRate !== undefined) progress["dirty-rate"] = Math.round(view.dirtyRate);
+    progress["downtime-limit"] = view.downtimeLimitMs;
     info.progress = progress;
     return info;
   }

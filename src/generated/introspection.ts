@@ -199,7 +199,7 @@ export const schemaInfo: readonly SchemaInfo[] = [
   // "65" = MigrationJobDirection
   {"name":"65","meta-type":"enum","members":[{"name":"outgoing"},{"name":"incoming"}],"values":["outgoing","incoming"]},
   // "66" = MigrationJobProgress
-  {"name":"66","meta-type":"object","members":[{"name":"passes","type":"int"},{"name":"convergence","type":"73"},{"name":"expected-remaining-time","type":"int","default":null},{"name":"stalled-time","type":"int","default":null}]},
+  {"name":"66","meta-type":"object","members":[{"name":"passes","type":"int"},{"name":"convergence","type":"73"},{"name":"expected-remaining-time","type":"int","default":null},{"name":"stalled-time","type":"int","default":null},{"name":"throughput","type":"int","default":null},{"name":"dirty-rate","type":"int","default":null},{"name":"downtime-limit","type":"int"}]},
   {"name":"number","meta-type":"builtin","json-type":"number"},
   // "67" = SocketAddressType
   {"name":"67","meta-type":"enum","members":[{"name":"inet"},{"name":"unix"},{"name":"vsock"},{"name":"fd"}],"values":["inet","unix","vsock","fd"]},

@@ -1124,9 +1124,24 @@ export const qapiInputSchema: JsonSchemaObject = {
           "type": "integer",
           "minimum": -9223372036854775808,
           "maximum": 9223372036854775808
+        },
+        "throughput": {
+          "type": "integer",
+          "minimum": -9223372036854775808,
+          "maximum": 9223372036854775808
+        },
+        "dirty-rate": {
+          "type": "integer",
+          "minimum": -9223372036854775808,
+          "maximum": 9223372036854775808
+        },
+        "downtime-limit": {
+          "type": "integer",
+          "minimum": -9223372036854775808,
+          "maximum": 9223372036854775808
         }
       },
-      "required": ["passes", "convergence"],
+      "required": ["passes", "convergence", "downtime-limit"],
       "additionalProperties": false
     },
     "MigrationJobInfo": {
@@ -2194,9 +2209,24 @@ export const qapiOutputSchema: JsonSchemaObject = {
           "type": "integer",
           "minimum": -9223372036854775808,
           "maximum": 9223372036854775808
+        },
+        "throughput": {
+          "type": "integer",
+          "minimum": -9223372036854775808,
+          "maximum": 9223372036854775808
+        },
+        "dirty-rate": {
+          "type": "integer",
+          "minimum": -9223372036854775808,
+          "maximum": 9223372036854775808
+        },
+        "downtime-limit": {
+          "type": "integer",
+          "minimum": -9223372036854775808,
+          "maximum": 9223372036854775808
         }
       },
-      "required": ["passes", "convergence"]
+      "required": ["passes", "convergence", "downtime-limit"]
     },
     "MigrationJobInfo": {
       "type": "object",

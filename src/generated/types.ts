@@ -244,6 +244,9 @@ passes: number
 convergence: MigrationConvergence
 "expected-remaining-time"?: number
 "stalled-time"?: number
+throughput?: number
+"dirty-rate"?: number
+"downtime-limit": number
 }
 export interface BlockJobInfo {
 type: string
