@@ -53,6 +53,12 @@ export class RawQmpClient {
     for (let i = 0; i < count; i++) await this.nextLine();
   }
 
+  /** Writes `text` at once and resolves when `replies` reply lines have arrived. */
+  async batch(text: string, replies: number): Promise<void> {
+    this.socket.write(text);
+    for (let i = 0; i < replies; i++) await this.nextLine();
+  }
+
   /**
    * Keeps `inFlight` requests outstanding until `total` have been answered: a new request goes
    * out each time a reply arrives. `make(i)` gives the i-th request's text.
