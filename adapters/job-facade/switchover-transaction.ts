@@ -115,7 +115,8 @@ export class SwitchoverTransaction {
       else this.maybeCommit();
     } else if (this.state === "committing" && status === "pending")
       // A mirror created with auto-finalize off waits for its finalize; the commit gives it.
-      this.send("job-finalize", { id });
+      // QEMU does not report auto-finalize, and one that has it is gone before this arrives.
+      void this.upstream.execute("job-finalize", { id }).catch(() => undefined);
   }
 
   private mirrorEnded(id: string, mirror: Mirror): void {

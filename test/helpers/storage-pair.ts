@@ -121,6 +121,9 @@ export async function startStoragePair(): Promise<StoragePair> {
           target: "target",
           sync: "full",
           speed,
+          // The whole disk fits the default 16 MiB buffer, which is copied before the rate limit
+          // is first consulted; a one-cluster buffer makes a limited mirror really slow.
+          ...(speed > 0 ? { "buf-size": 65536 } : {}),
           "auto-finalize": autoFinalize,
         });
       },
