@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { registerCodegenCommand } from "./commands/codegen.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
 import { registerIntrospectCommand } from "./commands/introspect.ts";
+import { registerMigrateCommand } from "./commands/migrate.ts";
 import { registerProxyCommand } from "./commands/proxy.ts";
 import { registerQmpCommand } from "./commands/qmp.ts";
 import { registerSchemaCommand } from "./commands/schema.ts";
@@ -23,6 +24,7 @@ registerIntrospectCommand(program);
 registerQmpCommand(program);
 registerProxyCommand(program);
 registerDemoCommand(program);
+registerMigrateCommand(program);
 
 try {
   await program.parseAsync(process.argv);
