@@ -149,6 +149,16 @@ describe.skipIf(skip !== undefined)("switchover transaction on real QEMU 7.2", (
         e.event === "BLOCK_JOB_COMPLETED" ? "mirror" : `${e.data?.substatus}`,
       );
       expect(order.indexOf("mirror")).toBeLessThan(order.indexOf("device"));
+      const at = (sub: string) => {
+        const e = r.source.events.find(
+          (x) => x.event === "JOB_SUBSTATUS_CHANGE" && x.data?.substatus === sub,
+        );
+        return e ? e.timestamp.seconds * 1000 + e.timestamp.microseconds / 1000 : Number.NaN;
+      };
+      // Reported, never asserted: how long the guest stayed held while the mirrors completed.
+      console.info(
+        `switchover hold (pre-switchover → device): ${(at("device") - at("pre-switchover")).toFixed(1)} ms`,
+      );
       await waitRunState(r.pair.destination.truth, "running");
       await r.destination.waitSubstatus("in0", "completed");
       await r.pair.source.instance.stop();
@@ -162,7 +172,7 @@ describe.skipIf(skip !== undefined)("switchover transaction on real QEMU 7.2", (
     const r = await rig();
     await startTransaction(r, { autoFinalize: true, mirrorSpeed: SLOW });
     await r.source.waitStatus("m0", "pending");
-    expect(await jobStatus(r.source, "mir0")).toBe("running");
+    expect(["running", "paused"]).toContain(await jobStatus(r.source, "mir0")); // not ready yet
     await r.pair.destination.truth.execute("block-export-del", { id: "disk0", mode: "hard" });
     await expectAbortedAndIntact(r);
     const failed = r.source.events.find(
@@ -176,7 +186,7 @@ describe.skipIf(skip !== undefined)("switchover transaction on real QEMU 7.2", (
     const r = await rig();
     await startTransaction(r, { autoFinalize: true, mirrorSpeed: SLOW });
     await r.source.waitStatus("m0", "pending");
-    expect(await jobStatus(r.source, "mir0")).toBe("running");
+    expect(["running", "paused"]).toContain(await jobStatus(r.source, "mir0")); // not ready yet
     await r.source.execute("job-cancel", { id: "mir0" });
     await expectAbortedAndIntact(r);
   });
