@@ -2,11 +2,18 @@
  * One connection to a QMP server: its own framer, negotiation state and OOB setting. In-band
  * requests (and framing errors) are answered strictly in arrival order, as QEMU answers them;
  * `exec-oob` requests run at once and may overtake.
+ *
+ * Commands the host pipelines (a proxy's pass-through: one upstream command each) start as soon
+ * as the request before them has started, not when it has been answered, so a client with many
+ * commands in flight keeps QEMU's queue full instead of paying a round trip per command. Their
+ * handlers still start in arrival order (so their upstream commands go out in that order) and
+ * their replies are still sent in arrival order; any other request waits until everything
+ * before it is answered, and everything after it waits for it.
  */
 import type { ByteConnection } from "../transports/byte-connection.ts";
 import { acceptCapabilities } from "./capabilities.ts";
 import { type Framed, type FramerLimits, JsonFramer } from "./json-framer.ts";
-import type { JsonObject, JsonValue } from "./json-value.ts";
+import { isJsonObject, type JsonObject, type JsonValue } from "./json-value.ts";
 import type { QmpErrorBody, QmpGreeting } from "./protocol.ts";
 import { toQemuJson } from "./qemu-json-writer.ts";
 import { type CheckedRequest, checkRequest, looksOutOfBand } from "./request-check.ts";
@@ -43,6 +50,8 @@ export interface SessionHost {
   validate: ArgumentValidator | undefined;
   limits: FramerLimits | undefined;
   closed(session: QmpServerSession): void;
+  /** Whether `command` may start before the requests ahead of it are answered (see above). */
+  pipelines?(command: string): boolean;
 }
 
 const NOT_FOUND = "CommandNotFound";
@@ -51,7 +60,10 @@ export class QmpServerSession {
   negotiated = false;
   oobEnabled = false;
   private readonly framer: JsonFramer;
-  private inBand: Promise<void> = Promise.resolve();
+  /** Settles when every in-band request received so far has been answered. */
+  private answered: Promise<void> = Promise.resolve();
+  /** Settles when the next pipelined request may start. */
+  private started: Promise<void> = Promise.resolve();
 
   constructor(
     readonly connection: ByteConnection,
@@ -71,15 +83,45 @@ export class QmpServerSession {
   private receive(chunk: Buffer): void {
     for (const framed of this.framer.push(chunk)) {
       if (framed.ok && looksOutOfBand(framed.value)) void this.answer(framed);
-      else this.inBand = this.inBand.then(() => this.answer(framed));
+      else if (this.pipelined(framed)) this.pipeline(framed);
+      else {
+        this.answered = this.answered.then(() => this.answer(framed));
+        this.started = this.answered;
+      }
     }
   }
 
+  private pipelined(framed: Framed): boolean {
+    if (!framed.ok || !this.host.pipelines) return false;
+    const command = isJsonObject(framed.value) ? framed.value.execute : undefined;
+    return typeof command === "string" && command !== "qmp_capabilities" && this.host.pipelines(command);
+  }
+
+  /** Starts after the previous request started; replies after the previous reply went out. */
+  private pipeline(framed: Framed): void {
+    let reply: Promise<JsonObject> | undefined;
+    // The handler is called synchronously inside `replyTo`, so starts keep arrival order.
+    const begun = this.started.then(() => {
+      reply = this.replyTo(framed);
+    });
+    const previous = this.answered;
+    this.started = begun;
+    this.answered = begun.then(async () => {
+      const message = await (reply as Promise<JsonObject>);
+      await previous;
+      this.send(message);
+    });
+  }
+
   private async answer(framed: Framed): Promise<void> {
-    if (!framed.ok) return this.send({ error: { class: "GenericError", desc: framed.message } });
+    this.send(await this.replyTo(framed));
+  }
+
+  private async replyTo(framed: Framed): Promise<JsonObject> {
+    if (!framed.ok) return { error: { class: "GenericError", desc: framed.message } };
     const checked = checkRequest(framed.value, this.oobEnabled);
     const reply: JsonObject = checked.ok ? await this.dispatch(checked) : { error: { ...checked.error } };
-    this.send(checked.id === undefined ? reply : { ...reply, id: checked.id });
+    return checked.id === undefined ? reply : { ...reply, id: checked.id };
   }
 
   private async dispatch(request: CheckedRequest): Promise<JsonObject> {

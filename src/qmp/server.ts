@@ -20,7 +20,9 @@ export interface QmpServerOptions {
   handlers: Record<string, QmpHandler>;
   /**
    * Handles every negotiated command without a handler of its own (a pass-through proxy).
-   * It also decides about `exec-oob` itself: the server does not refuse OOB for it.
+   * It also decides about `exec-oob` itself: the server does not refuse OOB for it. Its
+   * commands are pipelined (server-session.ts): each starts once the one before it has
+   * started, so the handler must pass its commands on in the order it is called.
    */
   fallback?: (command: string) => QmpHandler;
   /** Commands that may run with `exec-oob` (QAPI's `allow-oob`). */
@@ -63,6 +65,8 @@ export class QmpServer {
       validate: options.validate,
       limits: options.limits,
       closed: (session) => this.sessions.delete(session),
+      // A fallback is a pass-through (one upstream command per request): it may be pipelined.
+      pipelines: (command) => options.fallback !== undefined && !this.handlers.has(command),
     };
   }
 
