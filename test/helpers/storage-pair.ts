@@ -7,7 +7,7 @@
  * job-facade proxy. `stop()` kills both QEMUs and removes every file, also after a failure.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type QemuInstance, type QmpConnection, startQemu } from "./qemu-process.ts";
@@ -40,10 +40,22 @@ export interface StoragePair {
   stop(): Promise<void>;
 }
 
+const QEMU_IMG = "qemu-img";
+
+/** Why the storage tests cannot run here (no qemu-img / qemu-io), or undefined when they can. */
+export function storageToolsMissing(): string | undefined {
+  const missing = [QEMU_IMG, "qemu-io"].filter(
+    (tool) =>
+      !(process.env.PATH ?? "").split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, tool))),
+  );
+  if (missing.length === 0) return undefined;
+  const why = `SKIPPED: ${missing.join(", ")} not on PATH (Debian package qemu-utils); storage transaction tests did not run`;
+  if (process.env.REQUIRE_QEMU === "1") throw new Error(`REQUIRE_QEMU=1 but ${why}`);
+  return why;
+}
+
 export const DISK_MIB = 16;
 export const DATA_MIB = 8;
-
-const QEMU_IMG = "qemu-img";
 
 function vmArgs(disk: string, monitor: string, extra: string[]): string[] {
   return [

@@ -12,9 +12,9 @@ import { createJobFacadeProxy, type JobFacadeProxy } from "../../../adapters/pro
 import type { JsonObject } from "../../../src/qmp/json-value.ts";
 import { migrationSkipReason, RecordingClient } from "../../helpers/migration-pair.ts";
 import type { QmpConnection } from "../../helpers/qemu-process.ts";
-import { type StoragePair, startStoragePair } from "../../helpers/storage-pair.ts";
+import { type StoragePair, startStoragePair, storageToolsMissing } from "../../helpers/storage-pair.ts";
 
-const skip = migrationSkipReason();
+const skip = migrationSkipReason() ?? storageToolsMissing();
 if (skip) console.warn(skip);
 
 /** Slow enough that the 8 MiB of data take many seconds: the mirror is caught mid-copy. */
