@@ -7,7 +7,7 @@
 import type { JobStatus, MigrationStatus } from "../../src/generated/types.ts";
 import { allowed, isState, refinedPath, refinedState } from "../../src/state-machine.ts";
 import { type Direction, type MigrationMachine, machineFor } from "./machine-choice.ts";
-import { shortestJobPath } from "./shortest-path.ts";
+import { shortestJobPath, shortestJobPathVia } from "./shortest-path.ts";
 
 export interface JobEventSink {
   statusChanged(id: string, status: JobStatus): void;
@@ -106,7 +106,10 @@ export class MigrationJob {
     if (declared !== undefined) return declared;
     const target = refinedState(this.machine, next);
     if (typeof target !== "string") return undefined;
-    const walk = shortestJobPath(this.status, target);
+    const walk =
+      errorFor(next, undefined) === undefined
+        ? shortestJobPath(this.status, target)
+        : shortestJobPathVia(this.status, "aborting", target);
     if (walk !== undefined)
       this.sink.anomaly?.(
         this.id,

@@ -23,6 +23,17 @@ export function shortestJobPath(from: string, to: string): string[] | undefined 
   return undefined;
 }
 
+/**
+ * The shortest walk from `from` to `to` that passes `via`: a job that ends in failure must show
+ * `aborting` on its way to `concluded`, even where JobSTT has a shorter success path (pending →
+ * concluded). Falls back to the plain shortest walk when `via` cannot be passed.
+ */
+export function shortestJobPathVia(from: string, via: string, to: string): string[] | undefined {
+  const first = from === via ? [from] : shortestJobPath(from, via);
+  const rest = first && shortestJobPath(via, to);
+  return first && rest ? [...first, ...rest.slice(1)] : shortestJobPath(from, to);
+}
+
 function unwind(cameFrom: Map<string, string | undefined>, to: string): string[] {
   const path = [to];
   for (let state = cameFrom.get(to); state !== undefined; state = cameFrom.get(state)) path.unshift(state);

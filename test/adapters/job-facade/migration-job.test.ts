@@ -69,6 +69,36 @@ describe("MigrationJob", () => {
     ]);
   });
 
+  it("an undeclared jump into failure still shows aborting (device → cancelled, a lost cancel race)", () => {
+    const { events } = traceOf("outgoing", false, [
+      "setup",
+      "active",
+      "pre-switchover",
+      "device",
+      "cancelled",
+    ]);
+    expect(events.slice(-3)).toEqual(["status aborting", "status concluded", "sub cancelled"]);
+    const success = traceOf("outgoing", false, ["setup", "active", "pre-switchover", "device", "completed"]);
+    expect(success.events).not.toContain("status aborting");
+  });
+
+  it("any sequence that ends in failure passes aborting right before concluding", () => {
+    const running = status.filter((s) => !["completed", "failed", "cancelled"].includes(s));
+    fc.assert(
+      fc.property(
+        fc.array(running, { maxLength: 20 }),
+        fc.constantFrom("failed", "cancelled"),
+        (observed, end) => {
+          const statuses = traceOf("outgoing", false, [...observed, end]).events.filter((e) =>
+            e.startsWith("status "),
+          );
+          expect(statuses.at(-1)).toBe("status concluded");
+          expect(statuses.at(-2)).toBe("status aborting");
+        },
+      ),
+    );
+  });
+
   it("stays concluded when QEMU reports something after the end", () => {
     const { job, events } = traceOf("outgoing", false, ["setup", "completed", "active"]);
     expect(job.status).toBe("concluded");
