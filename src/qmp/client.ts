@@ -171,7 +171,9 @@ export class QmpClient {
       return Promise.reject(new QmpConnectionError(`not connected to ${formatAddress(this.address)}`));
     const id = this.nextId++;
     const request: JsonObject = { [options.oob ? "exec-oob" : "execute"]: command, id };
-    if (args !== undefined) request.arguments = args;
+    // QEMU treats a missing `arguments` as `{}`, but answers ~60 µs sooner without one (7.2,
+    // bench/README.md); a proxy relaying a request that had none must not add one.
+    if (args !== undefined && hasMembers(args)) request.arguments = args;
     return new Promise<JsonValue>((resolve, reject) => {
       const cleanup = guardCall(command, options, (error) => {
         this.pending.delete(id);
@@ -295,4 +297,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** Connects, waits for the greeting and negotiates capabilities (OOB when offered). */
 export function connectQmp(address: string | QmpAddress, options?: ConnectQmpOptions): Promise<QmpClient> {
   return QmpClient.connect(address, options);
+}
+
+function hasMembers(object: JsonObject): boolean {
+  for (const _ in object) return true;
+  return false;
 }
