@@ -2,13 +2,15 @@
  * Proxy overhead: `query-status` and `query-jobs` round trips straight to a real QEMU vs through
  * `jobshim proxy --facade jobs` (its own process) in front of the same QEMU, each side on its own
  * monitor. Both sides use the raw floor client with the same request bytes, so the difference
- * is the proxy alone. Rounds interleave the sides in alternating order; each round yields a
+ * is the proxy alone; a third side goes through a process that only copies bytes, the floor
+ * for any proxy process on this machine. Rounds interleave the sides in rotating order; each round yields a
  * ratio, and the medians of those ratios are reported, so load that drifts over the run (the
  * machine is shared) hits both sides alike.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type PipeProcess, startPipeProcess } from "./pipe-process.ts";
 import { type ProxyProcess, startProxyProcess } from "./proxy-process.ts";
 import { startBenchQemu } from "./qmp-qemu.ts";
 import { RawQmpClient } from "./qmp-raw-client.ts";
@@ -20,8 +22,8 @@ const WARMUP_CALLS = 300;
 const THROUGHPUT_TOTAL = 1500;
 const IN_FLIGHT = [1, 32] as const;
 const COMMANDS = ["query-status", "query-jobs"] as const;
-type Side = "direct" | "proxy";
-const SIDES: readonly Side[] = ["direct", "proxy"];
+type Side = "direct" | "proxy" | "pipe";
+const SIDES: readonly Side[] = ["direct", "proxy", "pipe"];
 
 export interface CommandLatency {
   p50_us_direct: number;
@@ -36,7 +38,14 @@ export interface ProxyBenchResult extends CommandLatency {
   /** Proxy rate / direct rate, medians over rounds, per number of commands in flight. */
   throughput_ratio: Record<string, number>;
   /** Replies per second, medians over rounds. */
-  throughput_per_s: Record<string, { direct: number; proxy: number }>;
+  throughput_per_s: Record<string, { direct: number; proxy: number; pipe: number }>;
+  /** The same measures through a process that only copies bytes (bench/pipe-process.ts). */
+  byte_pipe_floor: {
+    p50_us: number;
+    p50_ratio: number;
+    p99_ratio: number;
+    throughput_ratio: Record<string, number>;
+  };
   by_command: Record<string, CommandLatency>;
   rounds: number;
   calls_per_command_per_round: number;
@@ -73,7 +82,8 @@ async function measure(clients: Record<Side, RawQmpClient>): Promise<Record<Side
     for (const command of COMMANDS) await latencies(clients[side], command, WARMUP_CALLS);
   const rounds: Record<Side, Samples>[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? SIDES : [...SIDES].reverse();
+    // Rotate the order so no side always runs first or last.
+    const order = [...SIDES.slice(r % SIDES.length), ...SIDES.slice(0, r % SIDES.length)];
     const round = {} as Record<Side, Samples>;
     for (const side of order) round[side] = { latency: new Map(), rate: new Map() };
     for (const command of COMMANDS)
@@ -86,15 +96,15 @@ async function measure(clients: Record<Side, RawQmpClient>): Promise<Record<Side
   return rounds;
 }
 
-function latencyOf(rounds: Record<Side, Samples>[], pick: (s: Samples) => number[]) {
+function latencyOf(rounds: Record<Side, Samples>[], pick: (s: Samples) => number[], via: Side = "proxy") {
   const per = (side: Side, q: number) => rounds.map((r) => quantile(pick(r[side]), q));
   const ratio = (q: number) =>
-    median(rounds.map((r) => quantile(pick(r.proxy), q) / quantile(pick(r.direct), q)));
+    median(rounds.map((r) => quantile(pick(r[via]), q) / quantile(pick(r.direct), q)));
   return {
     p50_us_direct: round(median(per("direct", 0.5))),
-    p50_us_proxy: round(median(per("proxy", 0.5))),
+    p50_us_proxy: round(median(per(via, 0.5))),
     p99_us_direct: round(median(per("direct", 0.99))),
-    p99_us_proxy: round(median(per("proxy", 0.99))),
+    p99_us_proxy: round(median(per(via, 0.99))),
     p50_ratio: round(ratio(0.5), 3),
     p99_ratio: round(ratio(0.99), 3),
   };
@@ -112,20 +122,28 @@ function summarize(rounds: Record<Side, Samples>[]): ProxyBenchResult {
     }),
   );
   const rateOf = (side: Side, n: number) => rounds.map((r) => r[side].rate.get(n) ?? Number.NaN);
+  const rateRatio = (side: Side, n: number) =>
+    round(median(rounds.map((r) => (r[side].rate.get(n) ?? 0) / (r.direct.rate.get(n) ?? 1))), 3);
+  const floor = latencyOf(rounds, (s) => [...s.latency.values()].flat(), "pipe");
   return {
     ...pooled,
-    throughput_ratio: Object.fromEntries(
-      IN_FLIGHT.map((n) => [
-        String(n),
-        round(median(rounds.map((r) => (r.proxy.rate.get(n) ?? 0) / (r.direct.rate.get(n) ?? 1))), 3),
-      ]),
-    ),
+    throughput_ratio: Object.fromEntries(IN_FLIGHT.map((n) => [String(n), rateRatio("proxy", n)])),
     throughput_per_s: Object.fromEntries(
       IN_FLIGHT.map((n) => [
         String(n),
-        { direct: round(median(rateOf("direct", n))), proxy: round(median(rateOf("proxy", n))) },
+        {
+          direct: round(median(rateOf("direct", n))),
+          proxy: round(median(rateOf("proxy", n))),
+          pipe: round(median(rateOf("pipe", n))),
+        },
       ]),
     ),
+    byte_pipe_floor: {
+      p50_us: floor.p50_us_proxy,
+      p50_ratio: floor.p50_ratio,
+      p99_ratio: floor.p99_ratio,
+      throughput_ratio: Object.fromEntries(IN_FLIGHT.map((n) => [String(n), rateRatio("pipe", n)])),
+    },
     by_command,
     rounds: ROUNDS,
     calls_per_command_per_round: CALLS_PER_COMMAND,
@@ -133,21 +151,26 @@ function summarize(rounds: Record<Side, Samples>[]): ProxyBenchResult {
 }
 
 export async function benchProxy(binary: string): Promise<ProxyBenchResult> {
-  const qemu = await startBenchQemu(binary, 2);
+  const qemu = await startBenchQemu(binary, 3);
   const dir = mkdtempSync(join(tmpdir(), "jobshim-bench-proxy-"));
   let proxy: ProxyProcess | undefined;
+  let pipe: PipeProcess | undefined;
   const opened: RawQmpClient[] = [];
   try {
-    const [directPath, upstreamPath] = qemu.sockets as [string, string];
+    const [directPath, upstreamPath, pipedPath] = qemu.sockets as [string, string, string];
     proxy = await startProxyProcess(upstreamPath, join(dir, "proxy.sock"));
+    pipe = await startPipeProcess(pipedPath, join(dir, "pipe.sock"));
     const direct = await RawQmpClient.open(directPath);
     opened.push(direct);
     const viaProxy = await RawQmpClient.open(proxy.path);
     opened.push(viaProxy);
-    return summarize(await measure({ direct, proxy: viaProxy }));
+    const viaPipe = await RawQmpClient.open(pipe.path);
+    opened.push(viaPipe);
+    return summarize(await measure({ direct, proxy: viaProxy, pipe: viaPipe }));
   } finally {
     for (const client of opened) client.close();
     await proxy?.stop();
+    await pipe?.stop();
     await qemu.stop();
     rmSync(dir, { recursive: true, force: true });
   }
