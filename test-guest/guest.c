@@ -5,7 +5,10 @@
  *   mib=M   size of the working set the writes cycle through, default 32 MiB
  * Time comes from the PIT at 1000 Hz (guest virtual time: it stops while the VM is paused);
  * between ticks the CPU halts, so an idle or slow guest costs the host almost nothing.
- * COM1 reports the settings once, then "alive S pages P" every second.
+ * COM1 reports the settings once, then "alive S pages P" every second, and "resync SEEN NOW" when
+ * the tick count in memory disagrees with the one in registers by more than a second (seen after
+ * precopy migrations on QEMU 7.2 TCG: the page holding `ticks` arrived seconds stale; see
+ * docs/progress.md).
  * Only 32-bit arithmetic: there is no libgcc for 64-bit division here.
  */
 #include <stdint.h>
@@ -146,6 +149,16 @@ void guest_main(uint32_t magic, const struct multiboot_info *info) {
   for (;;) {
     __asm__ volatile("hlt");
     uint32_t now = ticks;
+    /* Never more than a second behind (or, after a restore, ahead): start again from now. */
+    if (now - seen > HZ) {
+      put_text("resync ");
+      put_number(seen);
+      put_char(' ');
+      put_number(now);
+      put_char('\n');
+      seen = now - 1u;
+      next_report = (now / HZ + 1u) * HZ;
+    }
     while (seen != now) {
       seen++;
       credit += rate; /* rate/HZ pages per tick, the remainder carried to the next */
