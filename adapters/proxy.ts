@@ -1,17 +1,19 @@
 /**
- * The job facade as a QMP proxy: one upstream connection to QEMU, any number of clients on any
- * transports, each negotiating on its own, every event to all of them in one order. Also the
- * in-process form of the facade: `attach` serves a connection the caller already has.
+ * The facades as QMP proxies: one upstream connection (QEMU for the job facade, a job backend for
+ * the legacy facade), any number of clients on any transports, each negotiating on its own,
+ * every event to all of them in one order. Also the in-process form of a facade: `attach`
+ * serves a connection the caller already has.
  */
 
 import { QmpClient } from "../src/qmp/client.ts";
 import { QmpServer } from "../src/qmp/server.ts";
-import type { QmpServerSession } from "../src/qmp/server-session.ts";
+import type { QmpHandler, QmpServerSession } from "../src/qmp/server-session.ts";
 import { parseAddress, type QmpAddress } from "../src/transports/address.ts";
 import type { ByteConnection } from "../src/transports/byte-connection.ts";
 import { type Listener, listenTransport } from "../src/transports/listen.ts";
 import { JobFacade, type JobFacadeOptions } from "./job-facade/facade.ts";
 import { type Upstream, upstreamOf } from "./job-facade/upstream.ts";
+import { LegacyFacade, type LegacyFacadeOptions } from "./legacy-facade/facade.ts";
 
 export interface JobFacadeProxyOptions {
   /** QEMU's QMP address, or a connected client (or any Upstream) the proxy then owns. */
@@ -34,10 +36,45 @@ export interface JobFacadeProxy {
 }
 
 export async function createJobFacadeProxy(options: JobFacadeProxyOptions): Promise<JobFacadeProxy> {
+  return serveFacade(options, (upstream) => JobFacade.attach(upstream, options.facade));
+}
+
+export interface LegacyFacadeProxyOptions {
+  /** The job backend's QMP address (e.g. a `--facade jobs` proxy), or a connected client. */
+  upstream: string | QmpAddress | QmpClient | Upstream;
+  listen?: readonly (string | QmpAddress)[];
+  facade?: LegacyFacadeOptions;
+}
+
+export type LegacyFacadeProxy = FacadeProxy<LegacyFacade>;
+
+/** The legacy facade as a proxy: legacy migration API in front of a job backend. */
+export async function createLegacyFacadeProxy(options: LegacyFacadeProxyOptions): Promise<LegacyFacadeProxy> {
+  return serveFacade(options, (upstream) => LegacyFacade.attach(upstream, options.facade));
+}
+
+/** What the proxy needs of a facade; both facades are one. */
+interface ServedFacade {
+  readonly handlers: Record<string, QmpHandler>;
+  passThrough(command: string): QmpHandler;
+  addClient(client: QmpServerSession): void;
+  removeClient(client: QmpServerSession): void;
+  settled(): Promise<void>;
+  close(): void;
+}
+
+export interface FacadeProxy<F> extends Omit<JobFacadeProxy, "facade"> {
+  readonly facade: F;
+}
+
+async function serveFacade<F extends ServedFacade>(
+  options: { upstream: JobFacadeProxyOptions["upstream"]; listen?: readonly (string | QmpAddress)[] },
+  attachFacade: (upstream: Upstream) => Promise<F>,
+): Promise<FacadeProxy<F>> {
   const { upstream, client } = await connectUpstream(options.upstream);
-  let facade: JobFacade;
+  let facade: F;
   try {
-    facade = await JobFacade.attach(upstream, options.facade);
+    facade = await attachFacade(upstream);
   } catch (error) {
     await upstream.close();
     throw error;
@@ -71,7 +108,7 @@ export async function createJobFacadeProxy(options: JobFacadeProxyOptions): Prom
       void facade.settled().then(() => setTimeout(() => void close().then(resolve), 100));
     }),
   );
-  const proxy: JobFacadeProxy = {
+  const proxy: FacadeProxy<F> = {
     facade,
     server,
     listeners,

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createJobFacadeProxy } from "../../adapters/proxy.ts";
+import { createJobFacadeProxy, createLegacyFacadeProxy } from "../../adapters/proxy.ts";
 import { formatAddress } from "../../src/transports/address.ts";
 
 interface ProxyFlags {
@@ -9,8 +9,9 @@ interface ProxyFlags {
 }
 
 /**
- * `jobshim proxy --upstream ADDRESS --listen ADDRESS... --facade jobs`: serves QMP in front of a
- * QEMU, with migration shown as a job. Runs until SIGINT/SIGTERM or until QEMU goes away.
+ * `jobshim proxy --upstream ADDRESS --listen ADDRESS... --facade jobs|legacy`: serves QMP in front
+ * of a QEMU with migration shown as a job (`jobs`), or the legacy migration API in front of a job
+ * backend such as a `jobs` proxy (`legacy`). Runs until SIGINT/SIGTERM or until upstream goes away.
  */
 export function registerProxyCommand(program: Command): void {
   program
@@ -21,11 +22,18 @@ export function registerProxyCommand(program: Command): void {
       "--listen <address...>",
       "where clients connect (unix sockets are created with mode 0600)",
     )
-    .option("--facade <kind>", "which facade to run: 'jobs' (migration as a job)", "jobs")
+    .option(
+      "--facade <kind>",
+      "which facade to run: 'jobs' (migration as a job) or 'legacy' (legacy migration API over a job backend)",
+      "jobs",
+    )
     .action(async (flags: ProxyFlags) => {
-      if (flags.facade !== "jobs")
-        throw new Error(`unknown facade '${flags.facade}': this proxy runs 'jobs' (migration as a job)`);
-      const proxy = await createJobFacadeProxy({ upstream: flags.upstream, listen: flags.listen });
+      if (flags.facade !== "jobs" && flags.facade !== "legacy")
+        throw new Error(
+          `unknown facade '${flags.facade}': this proxy runs 'jobs' (migration as a job) or 'legacy' (legacy API over jobs)`,
+        );
+      const create = flags.facade === "jobs" ? createJobFacadeProxy : createLegacyFacadeProxy;
+      const proxy = await create({ upstream: flags.upstream, listen: flags.listen });
       for (const listener of proxy.listeners)
         process.stderr.write(`jobshim proxy: listening on ${formatAddress(listener.address)}\n`);
       const stop = new Promise<string>((resolve) => {

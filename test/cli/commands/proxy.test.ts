@@ -91,7 +91,7 @@ describe.skipIf(skipReason !== undefined)("jobshim proxy", { timeout: 60_000 }, 
         "--listen",
         "unix:/tmp/x.sock",
         "--facade",
-        "legacy",
+        "mirror",
       ],
       { cwd: root, stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -101,6 +101,6 @@ describe.skipIf(skipReason !== undefined)("jobshim proxy", { timeout: 60_000 }, 
     });
     const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
     expect(code).toBe(1);
-    expect(stderr).toContain("unknown facade 'legacy'");
+    expect(stderr).toContain("unknown facade 'mirror'");
   });
 });

@@ -1,0 +1,387 @@
+/**
+ * The legacy facade (decision 0001, "Consequences"): in front of a backend where migration is a
+ * job (`job-migrate`, `query-jobs`, `JOB_SUBSTATUS_CHANGE` of schema/migration-job.json), a
+ * legacy client keeps using `migrate`, `migrate_cancel`, `query-migrate` and MIGRATION events
+ * with QEMU 7.2's semantics and texts. The migration jobs it creates stay hidden; everything
+ * else passes through.
+ */
+import { isJsonObject, type JsonObject, type JsonValue } from "../../src/qmp/json-value.ts";
+import type { QmpEvent } from "../../src/qmp/protocol.ts";
+import type { HandlerContext, QmpHandler } from "../../src/qmp/server-session.ts";
+import { checkArgs } from "../job-facade/arguments.ts";
+import type { FacadeClient } from "../job-facade/clients.ts";
+import { generic } from "../job-facade/job-errors.ts";
+import { relay, type Upstream } from "../job-facade/upstream.ts";
+import { LegacyClients } from "./legacy-clients.ts";
+import * as errors from "./legacy-errors.ts";
+import { type Direction, LegacyJob } from "./legacy-job.ts";
+
+export interface LegacyFacadeOptions {
+  /** Prefix of the ids of the jobs the facade creates; default "legacy-migration". */
+  jobIdPrefix?: string;
+  /** How long a command waits for the backend to report the status QEMU reports at once; default 5 s. */
+  settleTimeoutMs?: number;
+}
+
+/** Capabilities that are job options in the job API: the facade keeps the client-visible value. */
+type JobCapability = "pause-before-switchover" | "postcopy-ram";
+const POSTCOPY: readonly string[] = [
+  "postcopy-active",
+  "postcopy-paused",
+  "postcopy-recover",
+  "postcopy-device",
+];
+const JOB_BACKED_PARAMETERS = ["max-bandwidth", "max-postcopy-bandwidth", "downtime-limit"];
+
+export class LegacyFacade {
+  readonly clients: LegacyClients;
+  /** The migration query-migrate reports: the current one, or the last one until the next. */
+  private job: LegacyJob | undefined;
+  private readonly ours = new Map<string, LegacyJob>();
+  private count = 0;
+  /** Whether the backend also sends QEMU's MIGRATION events (a job facade over legacy QEMU). */
+  private backendSpeaksMigration = false;
+
+  private constructor(
+    readonly upstream: Upstream,
+    backendEvents: boolean,
+    private readonly caps: Record<JobCapability, boolean>,
+    private readonly options: LegacyFacadeOptions,
+  ) {
+    this.clients = new LegacyClients(backendEvents);
+    upstream.onEvent((event) => this.upstreamEvent(event));
+  }
+
+  /** Attaches to a job backend: remembers the capabilities clients see, then asks for its events. */
+  static async attach(upstream: Upstream, options: LegacyFacadeOptions = {}): Promise<LegacyFacade> {
+    const caps = await upstream.execute("query-migrate-capabilities");
+    const facade = new LegacyFacade(
+      upstream,
+      capability(caps, "events"),
+      {
+        "pause-before-switchover": capability(caps, "pause-before-switchover"),
+        "postcopy-ram": capability(caps, "postcopy-ram"),
+      },
+      options,
+    );
+    // MIGRATION_PASS exists only with `events`; refused while a migration runs, which is harmless.
+    await upstream.execute("migrate-set-capabilities", capsArg({ events: true })).catch(() => undefined);
+    return facade;
+  }
+
+  get handlers(): Record<string, QmpHandler> {
+    return {
+      migrate: (args) => this.migrate(args),
+      "migrate-incoming": (args) => this.migrateIncoming(args),
+      migrate_cancel: () => this.cancel(),
+      "migrate-continue": (args) => this.continue(args),
+      "migrate-start-postcopy": () => this.startPostcopy(),
+      "migrate-pause": () => this.pause(),
+      "migrate-recover": (args) => this.recover(args),
+      "migrate-set-capabilities": (args, context) => this.setCapabilities(args, context),
+      "migrate-set-parameters": (args) => this.setParameters(args),
+      "query-migrate": () => this.queryMigrate(),
+      "query-migrate-capabilities": (_args, context) => this.queryCapabilities(context),
+      "query-jobs": () => this.queryJobs(),
+    };
+  }
+
+  passThrough(command: string): QmpHandler {
+    return (args, context) => relay(this.upstream, command, args, context.oob && this.upstream.oobEnabled);
+  }
+
+  addClient(client: FacadeClient): void {
+    this.clients.add(client);
+  }
+
+  removeClient(client: FacadeClient): void {
+    this.clients.remove(client);
+  }
+
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): void {}
+
+  // ---- starting
+
+  private async migrate(args: JsonObject): Promise<undefined> {
+    checkArgs(args, {
+      uri: { kind: "str" },
+      blk: { kind: "bool", optional: true },
+      inc: { kind: "bool", optional: true },
+      detach: { kind: "bool", optional: true },
+      resume: { kind: "bool", optional: true },
+    });
+    const uri = args.uri as string;
+    if (args.resume === true) return this.resumeOutgoing(uri);
+    if (args.blk === true || args.inc === true)
+      throw generic("block migration ('blk', 'inc') has no job-native form; use a block job");
+    const previous = this.job;
+    if (previous?.running) throw errors.migrationActive();
+    await this.start("outgoing", previous, "job-migrate", {
+      uri,
+      postcopy: this.caps["postcopy-ram"],
+      "auto-finalize": !this.caps["pause-before-switchover"],
+    });
+    return undefined;
+  }
+
+  private async migrateIncoming(args: JsonObject): Promise<undefined> {
+    checkArgs(args, { uri: { kind: "str" } });
+    await this.start("incoming", this.job, "job-migrate-incoming", { uri: args.uri as string });
+    return undefined;
+  }
+
+  /**
+   * `migrate` resets what query-migrate shows (QEMU's reset = dismissing the concluded job), then
+   * the job starts; the reply waits for `setup`, which QEMU announces before it answers.
+   */
+  private async start(
+    direction: Direction,
+    previous: LegacyJob | undefined,
+    command: string,
+    args: JsonObject,
+  ) {
+    const job = new LegacyJob(`${this.options.jobIdPrefix ?? "legacy-migration"}-${++this.count}`, direction);
+    this.ours.set(job.id, job);
+    this.job = job;
+    try {
+      await relay(this.upstream, command, { "job-id": job.id, ...args, "auto-dismiss": false });
+    } catch (error) {
+      this.ours.delete(job.id);
+      this.job = previous;
+      throw error;
+    }
+    if (previous?.concluded && previous !== job) void this.dismiss(previous);
+    await this.until(job, (s) => s !== "none");
+  }
+
+  private async dismiss(job: LegacyJob): Promise<void> {
+    await this.upstream.execute("job-dismiss", { id: job.id }).catch(() => undefined);
+    this.ours.delete(job.id);
+  }
+
+  // ---- steering
+
+  /** QEMU's migrate_cancel: a silent no-op unless an outgoing migration can be cancelled. */
+  private async cancel(): Promise<undefined> {
+    const job = this.job;
+    if (!job || job.direction !== "outgoing") return undefined;
+    await this.until(job, (s) => s !== "none");
+    if (job.concluded || job.substatus === "cancelling") return undefined;
+    if (POSTCOPY.includes(job.substatus)) throw errors.postcopyCancel();
+    // Held before switchover, QEMU 7.2 answers only once the cancel has finished.
+    const held = job.substatus === "pre-switchover" || job.substatus === "device";
+    const accepted = await relay(this.upstream, "job-cancel", { id: job.id }).then(
+      () => true,
+      () => false, // concluded meanwhile: the cancel had nothing left to do, as in QEMU
+    );
+    if (accepted) await this.until(job, (s) => job.concluded || (!held && s === "cancelling"));
+    return undefined;
+  }
+
+  private async continue(args: JsonObject): Promise<undefined> {
+    checkArgs(args, { state: { kind: "str" } });
+    const job = this.job?.direction === "outgoing" ? this.job : undefined;
+    const current = job?.substatus ?? "none";
+    if (!job || args.state !== current) throw errors.notInExpectedState(current);
+    // Precopy holds in pending (finalize); the postcopy machine holds in standby (resume).
+    const entry = await this.jobEntry(job);
+    await relay(this.upstream, entry?.status === "standby" ? "job-resume" : "job-finalize", { id: job.id });
+    return undefined;
+  }
+
+  private async startPostcopy(): Promise<undefined> {
+    if (!this.caps["postcopy-ram"]) throw errors.postcopyNotEnabled();
+    const job = this.job?.direction === "outgoing" ? this.job : undefined;
+    if (!job) throw errors.postcopyBeforeStart();
+    // QEMU only raises a flag; outside `active` it has no effect the client can see.
+    if (job.substatus === "active")
+      await relay(this.upstream, "job-complete", { id: job.id }).catch(() => undefined);
+    return undefined;
+  }
+
+  private async pause(): Promise<undefined> {
+    const job = this.job;
+    if (job?.substatus !== "postcopy-active") throw errors.pauseOnlyInPostcopy();
+    await relay(this.upstream, "job-pause", { id: job.id });
+    return undefined;
+  }
+
+  private async recover(args: JsonObject): Promise<undefined> {
+    checkArgs(args, { uri: { kind: "str" } });
+    const job = this.job;
+    if (job?.direction !== "incoming" || job.substatus !== "postcopy-paused")
+      throw errors.recoverOnlyWhenPaused();
+    await this.resumeOn(job, args.uri as string);
+    return undefined;
+  }
+
+  private async resumeOutgoing(uri: string): Promise<undefined> {
+    const job = this.job;
+    if (job?.direction !== "outgoing" || job.substatus !== "postcopy-paused")
+      throw errors.noPausedMigration();
+    await this.resumeOn(job, uri);
+    return undefined;
+  }
+
+  private async resumeOn(job: LegacyJob, uri: string): Promise<void> {
+    await relay(this.upstream, "job-change", { id: job.id, type: "migration", uri });
+    await relay(this.upstream, "job-resume", { id: job.id });
+  }
+
+  // ---- settings
+
+  /** `events` is the client's own; the job options are kept for the next job; QEMU checks all. */
+  private async setCapabilities(args: JsonObject, context: HandlerContext): Promise<undefined> {
+    if (this.job?.running) throw errors.migrationActive();
+    const list = Array.isArray(args.capabilities) ? args.capabilities : undefined;
+    const forwarded = list?.map((c) =>
+      isJsonObject(c) && c.capability === "events" ? { ...c, state: true } : c,
+    );
+    await relay(
+      this.upstream,
+      "migrate-set-capabilities",
+      forwarded ? { ...args, capabilities: forwarded } : args,
+    );
+    for (const entry of list ?? []) {
+      if (!isJsonObject(entry) || typeof entry.state !== "boolean") continue;
+      if (entry.capability === "events") this.clients.setEvents(context.session, entry.state);
+      if (entry.capability === "pause-before-switchover" || entry.capability === "postcopy-ram")
+        this.caps[entry.capability] = entry.state;
+    }
+    return undefined;
+  }
+
+  private async queryCapabilities(context: HandlerContext): Promise<JsonValue> {
+    const caps = await relay(this.upstream, "query-migrate-capabilities");
+    if (!Array.isArray(caps)) return caps;
+    return caps.map((c) => {
+      if (!isJsonObject(c)) return c;
+      if (c.capability === "events") return { ...c, state: this.clients.eventsOn(context.session) };
+      if (c.capability === "pause-before-switchover" || c.capability === "postcopy-ram")
+        return { ...c, state: this.caps[c.capability] };
+      return c;
+    });
+  }
+
+  /** Bandwidth and downtime of a running migration are job-change; the rest goes to the backend. */
+  private async setParameters(args: JsonObject): Promise<undefined> {
+    const job = this.job;
+    const backed = Object.keys(args).filter((k) => JOB_BACKED_PARAMETERS.includes(k));
+    if (!job?.running || backed.length === 0)
+      return void (await relay(this.upstream, "migrate-set-parameters", args));
+    const change: JsonObject = { id: job.id, type: "migration" };
+    for (const name of backed) change[name] = args[name] as JsonValue;
+    const changed = await relay(this.upstream, "job-change", change).then(
+      () => true,
+      () => false,
+    );
+    if (!changed) return void (await relay(this.upstream, "migrate-set-parameters", args));
+    const rest = Object.fromEntries(Object.entries(args).filter(([k]) => !backed.includes(k)));
+    if (Object.keys(rest).length > 0) await relay(this.upstream, "migrate-set-parameters", rest);
+    return undefined;
+  }
+
+  // ---- what clients read
+
+  private async queryMigrate(): Promise<JsonValue> {
+    const job = this.job;
+    if (!job) return {};
+    // After the end, one last look fetches the final MigrationInfo; then it is kept as is.
+    if (!job.finalInfo && (await this.jobEntry(job)) && job.concluded) job.finalInfo = true;
+    return job.view();
+  }
+
+  /** Jobs as the backend lists them, without the ones standing in for legacy migrations. */
+  private async queryJobs(): Promise<JsonValue> {
+    const jobs = await relay(this.upstream, "query-jobs");
+    return Array.isArray(jobs) ? jobs.filter((j) => !(isJsonObject(j) && this.ours.has(String(j.id)))) : jobs;
+  }
+
+  /** The backend's entry for the job; brings its details and status up to date. */
+  private async jobEntry(job: LegacyJob): Promise<JsonObject | undefined> {
+    const jobs = await this.upstream.execute("query-jobs").catch(() => undefined);
+    const entry = Array.isArray(jobs) ? jobs.find((j) => isJsonObject(j) && j.id === job.id) : undefined;
+    if (!isJsonObject(entry)) return undefined;
+    if (isJsonObject(entry.details)) job.info = entry.details;
+    const status = entry["unknown-status"] ?? entry.substatus;
+    if (typeof status === "string") this.observe(job, status);
+    return entry;
+  }
+
+  /** Waits until `done` holds for the job's status, asking the backend now and then. */
+  private async until(job: LegacyJob, done: (status: string) => boolean): Promise<void> {
+    const deadline = Date.now() + (this.options.settleTimeoutMs ?? 5000);
+    while (!done(job.substatus) && Date.now() < deadline) {
+      await job.nextChange(100);
+      if (!done(job.substatus)) await this.jobEntry(job);
+    }
+  }
+
+  // ---- following the backend
+
+  private upstreamEvent(event: QmpEvent): void {
+    const data = event.data ?? {};
+    const job = typeof data.id === "string" ? this.ours.get(data.id) : undefined;
+    switch (event.event) {
+      case "JOB_SUBSTATUS_CHANGE":
+        if (!job) break;
+        this.observe(job, String(data["unknown-status"] ?? data.substatus), event.timestamp);
+        return;
+      case "JOB_STATUS_CHANGE":
+        if (job) return; // QEMU never reports a migration as a job
+        break;
+      case "MIGRATION":
+        // Told from the job's substatus instead; kept as evidence of what QEMU itself said.
+        this.backendSpeaksMigration = true;
+        if (this.job && typeof data.status === "string") this.job.backendSaid.add(data.status);
+        return;
+    }
+    this.clients.broadcast(event as unknown as JsonObject & { event: string });
+  }
+
+  /**
+   * A new status for the job, told to clients as QEMU would tell it. Every 7.2 migration starts
+   * with `setup` (on both sides), which a backend may compress away; it is told first. A
+   * `failed` the backend invented because its QEMU vanished is not told: the legacy client of a
+   * dead QEMU sees only its connection drop. When the backend relays QEMU's own MIGRATION events,
+   * only a failure QEMU announced counts.
+   */
+  private observe(job: LegacyJob, status: string, timestamp?: QmpEvent["timestamp"]): void {
+    if (status === job.substatus || job.concluded) return;
+    // `setup` only ever starts a migration; a backend that reports it later is out of order.
+    if (status === "setup" && job.told) return;
+    if (!job.told && status !== "setup" && status !== "none") this.tell(job, "setup", timestamp);
+    if (status === "failed" && this.backendSpeaksMigration && !job.backendSaid.has("failed")) {
+      job.setSubstatus(status);
+      return;
+    }
+    this.tell(job, status, timestamp);
+  }
+
+  private tell(job: LegacyJob, status: string, timestamp?: QmpEvent["timestamp"]): void {
+    job.setSubstatus(status);
+    job.told = true;
+    const time = timestamp ?? nowTimestamp();
+    const ungated = job.direction === "incoming" && status === "setup";
+    this.clients.broadcast({ event: "MIGRATION", data: { status }, timestamp: { ...time } }, { ungated });
+  }
+}
+
+function capability(caps: JsonValue, name: string): boolean {
+  if (!Array.isArray(caps)) return false;
+  const entry = caps.find((c) => isJsonObject(c) && c.capability === name);
+  return isJsonObject(entry) && entry.state === true;
+}
+
+function capsArg(states: Record<string, boolean>): JsonObject {
+  return { capabilities: Object.entries(states).map(([capability, state]) => ({ capability, state })) };
+}
+
+function nowTimestamp(): QmpEvent["timestamp"] {
+  const micros = Date.now() * 1000;
+  return { seconds: Math.floor(micros / 1e6), microseconds: micros % 1e6 };
+}

@@ -1,0 +1,62 @@
+/**
+ * The one migration a legacy client can see, backed by a job of the backend. It keeps what
+ * `query-migrate` must go on reporting after the job is gone (decision 0001, tension 6): the
+ * last status told to clients and the last MigrationInfo.
+ */
+import type { JsonObject } from "../../src/qmp/json-value.ts";
+
+export type Direction = "outgoing" | "incoming";
+
+export const CONCLUDED: readonly string[] = ["completed", "failed", "cancelled"];
+
+export class LegacyJob {
+  /** The status clients were told (QEMU's string, known to jobshim or not). */
+  substatus = "none";
+  /** The backend's last MigrationInfo for this job. */
+  info: JsonObject = {};
+  /** Statuses the backend announced with QEMU's own MIGRATION event (when it sends them). */
+  readonly backendSaid = new Set<string>();
+  /** The MigrationInfo was fetched after the end: it no longer changes. */
+  finalInfo = false;
+  /** Whether any MIGRATION event was told to clients yet. */
+  told = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly id: string,
+    readonly direction: Direction,
+  ) {}
+
+  get concluded(): boolean {
+    return CONCLUDED.includes(this.substatus);
+  }
+
+  /** Running from the client's point of view: refuses a new migrate, set-capabilities. */
+  get running(): boolean {
+    return this.direction === "outgoing" && this.substatus !== "none" && !this.concluded;
+  }
+
+  setSubstatus(status: string): void {
+    this.substatus = status;
+    for (const wake of this.waiters) wake();
+  }
+
+  /** Resolves at the next status change, or after `ms` at the latest. */
+  nextChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.waiters.add(wake);
+    });
+  }
+
+  /** What query-migrate answers: the last MigrationInfo, with the status the clients know. */
+  view(): JsonObject {
+    if (this.substatus === "none") return {};
+    return { ...this.info, status: this.substatus };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Turns a raw legacy trace into what must be equal between two servers running the same
+ * scenario. What is normalised, and why (nothing else is; every other difference is real):
+ *
+ * - Event timestamps are dropped: wall-clock time.
+ * - Numbers inside query-migrate results (snapshots and query-migrate replies) become "<n>":
+ *   byte counters, page counts, rates, times and sync counts depend on speed and load. Which
+ *   members are present, every string (status, error-desc) and every boolean stay.
+ * - Object members are sorted by name: JSON member order carries no meaning, and a server that
+ *   rebuilds an object may order it differently.
+ * - MIGRATION_PASS events leave the ordered list: how many dirty-bitmap syncs happen depends on
+ *   the dirty rate and bandwidth, and where a pass lands between status events depends on
+ *   thread timing. What stays is whether passes were seen at all, and whether their numbers
+ *   rose by one from 1 (a real property a client can rely on).
+ * - A scenario's `racyStatuses` (e.g. `active` when a cancel races the end of setup): MIGRATION
+ *   events with those statuses are dropped for that scenario only.
+ */
+import type { JsonValue } from "../../src/qmp/json-value.ts";
+import type { LegacyScenario } from "./legacy-catalogue.ts";
+import type { RawTrace } from "./run-legacy-scenario.ts";
+import type { TraceEntry } from "./trace-recorder.ts";
+
+export type PassSummary = "none" | "counted from 1" | `out of order: ${string}`;
+
+export interface NormalisedTrace {
+  scenario: string;
+  source: string[];
+  destination: string[];
+  passes: { source: PassSummary; destination: PassSummary };
+}
+
+export function normaliseTrace(
+  raw: RawTrace,
+  scenario: Pick<LegacyScenario, "racyStatuses">,
+): NormalisedTrace {
+  const racy = scenario.racyStatuses ?? [];
+  return {
+    scenario: raw.scenario,
+    source: normaliseEntries(raw.source, racy),
+    destination: normaliseEntries(raw.destination, racy),
+    passes: { source: passSummary(raw.source), destination: passSummary(raw.destination) },
+  };
+}
+
+export function normaliseEntries(entries: readonly TraceEntry[], racy: readonly string[] = []): string[] {
+  return entries.flatMap((entry) => {
+    const line = normaliseEntry(entry, racy);
+    return line === undefined ? [] : [line];
+  });
+}
+
+function normaliseEntry(entry: TraceEntry, racy: readonly string[]): string | undefined {
+  if (entry.kind === "reply")
+    return `reply ${entry.command} ${stable(entry.return, entry.command === "query-migrate")}`;
+  if (entry.kind === "error") return `error ${entry.command} ${entry.class}: ${entry.desc}`;
+  if (entry.kind === "snapshot") return `snapshot ${entry.label} ${stable(entry.info, true)}`;
+  if (entry.event === "MIGRATION_PASS") return undefined;
+  const status = entry.data?.status;
+  if (entry.event === "MIGRATION" && typeof status === "string" && racy.includes(status)) return undefined;
+  return `event ${entry.event}${entry.data === undefined ? "" : ` ${stable(entry.data, false)}`}`;
+}
+
+function passSummary(entries: readonly TraceEntry[]): PassSummary {
+  const numbers = entries.flatMap((e) =>
+    e.kind === "event" && e.event === "MIGRATION_PASS" ? [Number(e.data?.pass)] : [],
+  );
+  if (numbers.length === 0) return "none";
+  return numbers.every((n, i) => n === i + 1) ? "counted from 1" : `out of order: ${numbers.join(",")}`;
+}
+
+/** JSON with sorted members; numbers hidden when they are measurements. */
+export function stable(value: JsonValue, hideNumbers: boolean): string {
+  return JSON.stringify(canonical(value, hideNumbers));
+}
+
+function canonical(value: JsonValue, hideNumbers: boolean): JsonValue {
+  if (typeof value === "number") return hideNumbers ? "<n>" : value;
+  if (Array.isArray(value)) return value.map((v) => canonical(v, hideNumbers));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical(value[k] as JsonValue, hideNumbers)]),
+    );
+  return value;
+}
