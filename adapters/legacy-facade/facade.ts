@@ -12,6 +12,7 @@ import { checkArgs } from "../job-facade/arguments.ts";
 import type { FacadeClient } from "../job-facade/clients.ts";
 import { generic } from "../job-facade/job-errors.ts";
 import { relay, type Upstream } from "../job-facade/upstream.ts";
+import { EventOrder } from "./event-order.ts";
 import { LegacyClients } from "./legacy-clients.ts";
 import * as errors from "./legacy-errors.ts";
 import { type Direction, LegacyJob } from "./legacy-job.ts";
@@ -41,6 +42,7 @@ export class LegacyFacade {
   private count = 0;
   /** Whether the backend also sends QEMU's MIGRATION events (a job facade over legacy QEMU). */
   private backendSpeaksMigration = false;
+  private readonly order: EventOrder;
 
   private constructor(
     readonly upstream: Upstream,
@@ -49,6 +51,7 @@ export class LegacyFacade {
     private readonly options: LegacyFacadeOptions,
   ) {
     this.clients = new LegacyClients(backendEvents);
+    this.order = new EventOrder((event) => this.clients.broadcast(event));
     upstream.onEvent((event) => this.upstreamEvent(event));
   }
 
@@ -102,7 +105,9 @@ export class LegacyFacade {
     return Promise.resolve();
   }
 
-  close(): void {}
+  close(): void {
+    this.order.flush();
+  }
 
   // ---- starting
 
@@ -147,6 +152,7 @@ export class LegacyFacade {
     const job = new LegacyJob(`${this.options.jobIdPrefix ?? "legacy-migration"}-${++this.count}`, direction);
     this.ours.set(job.id, job);
     this.job = job;
+    this.order.reset();
     try {
       await relay(this.upstream, command, { "job-id": job.id, ...args, "auto-dismiss": false });
     } catch (error) {
@@ -338,9 +344,10 @@ export class LegacyFacade {
         // Told from the job's substatus instead; kept as evidence of what QEMU itself said.
         this.backendSpeaksMigration = true;
         if (this.job && typeof data.status === "string") this.job.backendSaid.add(data.status);
+        if (this.job && typeof data.status === "string") this.order.said(data.status);
         return;
     }
-    this.clients.broadcast(event as unknown as JsonObject & { event: string });
+    this.order.pass(event as unknown as JsonObject & { event: string });
   }
 
   /**
@@ -357,6 +364,7 @@ export class LegacyFacade {
     if (!job.told && status !== "setup" && status !== "none") this.tell(job, "setup", timestamp);
     if (status === "failed" && this.backendSpeaksMigration && !job.backendSaid.has("failed")) {
       job.setSubstatus(status);
+      this.order.told(status, true);
       return;
     }
     this.tell(job, status, timestamp);
@@ -368,6 +376,7 @@ export class LegacyFacade {
     const time = timestamp ?? nowTimestamp();
     const ungated = job.direction === "incoming" && status === "setup";
     this.clients.broadcast({ event: "MIGRATION", data: { status }, timestamp: { ...time } }, { ungated });
+    this.order.told(status, job.concluded);
   }
 }
 

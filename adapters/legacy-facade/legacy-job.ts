@@ -57,6 +57,10 @@ export class LegacyJob {
   /** What query-migrate answers: the last MigrationInfo, with the status the clients know. */
   view(): JsonObject {
     if (this.substatus === "none") return {};
+    // A destination's info taken before its end (the backend may not refresh it) is stale;
+    // QEMU 7.2's destination then reports its status alone.
+    const stale = typeof this.info.status === "string" && this.info.status !== this.substatus;
+    if (stale && this.concluded && this.direction === "incoming") return { status: this.substatus };
     return { ...this.info, status: this.substatus };
   }
 }
