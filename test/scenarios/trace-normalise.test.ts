@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { normaliseTrace } from "./trace-normalise.ts";
+import type { TraceEntry } from "./trace-recorder.ts";
+
+const migration = (status: string): TraceEntry => ({
+  kind: "event",
+  event: "MIGRATION",
+  data: { status },
+  timestamp: { seconds: 1, microseconds: 2 },
+});
+const pass = (n: number): TraceEntry => ({ kind: "event", event: "MIGRATION_PASS", data: { pass: n } });
+
+describe("normaliseTrace", () => {
+  it("drops timestamps, hides numbers in query-migrate results, keeps strings and order", () => {
+    const source: TraceEntry[] = [
+      migration("setup"),
+      { kind: "reply", command: "migrate", return: {} },
+      { kind: "snapshot", label: "end", info: { status: "failed", "error-desc": "boom", ram: { total: 5 } } },
+      {
+        kind: "error",
+        command: "migrate",
+        class: "GenericError",
+        desc: "There's a migration process in progress",
+      },
+    ];
+    const trace = normaliseTrace({ scenario: "x", source, destination: [] }, {});
+    expect(trace.source).toEqual([
+      'event MIGRATION {"status":"setup"}',
+      "reply migrate {}",
+      'snapshot end {"error-desc":"boom","ram":{"total":"<n>"},"status":"failed"}',
+      "error migrate GenericError: There's a migration process in progress",
+    ]);
+  });
+
+  it("summarises MIGRATION_PASS and tells a broken count apart", () => {
+    const ok = normaliseTrace({ scenario: "x", source: [pass(1), pass(2)], destination: [pass(2)] }, {});
+    expect(ok.passes).toEqual({ source: "counted from 1", destination: "out of order: 2" });
+    expect(ok.source).toEqual([]);
+  });
+
+  it("drops only the scenario's racy statuses", () => {
+    const trace = normaliseTrace(
+      { scenario: "x", source: [migration("active"), migration("cancelling")], destination: [] },
+      { racyStatuses: ["active"] },
+    );
+    expect(trace.source).toEqual(['event MIGRATION {"status":"cancelling"}']);
+  });
+});
