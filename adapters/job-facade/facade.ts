@@ -39,6 +39,10 @@ export class JobFacade {
   private active: TrackedJob | undefined;
   private queue: Promise<void> = Promise.resolve();
   private eventCount = 0;
+  /** Events waiting in the queue for a query-migrate; later events queue behind them, in order. */
+  private held = 0;
+  /** The job a queued, not yet started reconcile will check: one such query is enough. */
+  private reconcileQueuedFor: TrackedJob | undefined;
   private poller: NodeJS.Timeout | undefined;
   private upstreamGone = false;
   private readonly clock: () => number;
@@ -239,7 +243,7 @@ export class JobFacade {
     job.announce();
     for (const { status, errorDesc } of tracked.early.splice(0)) this.apply(tracked, status, errorDesc);
     this.startPolling();
-    this.enqueue(() => this.reconcile());
+    this.scheduleReconcile(tracked);
   }
 
   // ---- verbs
@@ -288,7 +292,7 @@ export class JobFacade {
 
   private async run(calls: verbs.LegacyCall[], tracked: TrackedJob): Promise<void> {
     for (const call of calls) await relay(this.upstream, call.command, call.args);
-    if (tracked === this.active) this.enqueue(() => this.reconcile());
+    if (tracked === this.active) this.scheduleReconcile(tracked);
   }
 
   private dismiss(tracked: TrackedJob): void {
@@ -370,20 +374,40 @@ export class JobFacade {
     if (event.event !== "MIGRATION" && event.event !== "MIGRATION_PASS") return;
     this.eventCount++;
     const status = event.data?.status;
-    if (typeof status === "string") this.enqueue(() => this.observeEvent(status));
-    else this.enqueue(() => this.reconcile());
+    if (typeof status === "string") this.observeEvent(status);
+    else this.scheduleReconcile(this.active);
   }
 
   /**
-   * Applies an event's status, with query-migrate's details (error-desc) when QEMU still answers.
-   * When the query, sent after the event and answered before any newer event, reports another
-   * status, the query wins: QEMU changed state without an event (a lost CAS) or sent an event
-   * for a change that did not happen (7.2's destination reports `setup` on migrate-recover while
-   * it stays postcopy-paused).
+   * Applies an event's status at once and checks it with query-migrate afterwards: QEMU answers
+   * that query slowly while it migrates (ms, bench/README.md), and clients should not wait for it.
+   * Only where the status cannot be taken as sent is the query made first (`needsQueryFirst`).
    */
-  private async observeEvent(status: string): Promise<void> {
+  private observeEvent(status: string): void {
     const tracked = this.active;
     if (!tracked) return;
+    if (this.held === 0 && !needsQueryFirst(tracked, status)) {
+      this.apply(tracked, status, undefined);
+      this.scheduleReconcile(tracked);
+      return;
+    }
+    this.held++;
+    this.enqueue(async () => {
+      try {
+        await this.observeChecked(tracked, status);
+      } finally {
+        this.held--;
+      }
+    });
+  }
+
+  /**
+   * Applies an event's status with query-migrate's details (error-desc) when QEMU still answers.
+   * When the query, sent after the event and answered before any newer event, reports another
+   * status, the query wins: QEMU sent an event for a change that did not happen (7.2's
+   * destination reports `setup` on migrate-recover while it stays postcopy-paused).
+   */
+  private async observeChecked(tracked: TrackedJob, status: string): Promise<void> {
     const seen = this.eventCount;
     const details = await this.queryMigrate();
     if (details) tracked.noteDetails(details);
@@ -394,12 +418,31 @@ export class JobFacade {
     } else this.apply(tracked, status, errorDescOf(details));
   }
 
-  private async reconcile(): Promise<void> {
-    const tracked = this.active;
+  /** Queues one query-migrate for `tracked`, unless one is queued and not yet sent. */
+  private scheduleReconcile(tracked: TrackedJob | undefined): void {
+    if (!tracked || this.reconcileQueuedFor === tracked) return;
+    this.reconcileQueuedFor = tracked;
+    this.enqueue(() => {
+      if (this.reconcileQueuedFor === tracked) this.reconcileQueuedFor = undefined;
+      return this.reconcile(tracked);
+    });
+  }
+
+  /**
+   * Follows query-migrate when no event arrived since it was sent (a lost CAS changes the status
+   * with no event). A job that concluded meanwhile still gets QEMU's final details, unless a
+   * newer job owns QEMU's migration state by now.
+   */
+  private async reconcile(tracked: TrackedJob): Promise<void> {
     if (!tracked) return;
+    if (tracked !== this.active && (this.active !== undefined || !tracked.finished)) return;
     const seen = this.eventCount;
     const details = await this.queryMigrate();
-    if (!details || tracked !== this.active) return;
+    if (!details) return;
+    if (tracked !== this.active) {
+      if (this.active === undefined && tracked.finished) tracked.noteDetails(details);
+      return;
+    }
     tracked.noteDetails(details);
     if (seen === this.eventCount && typeof details.status === "string")
       this.apply(tracked, details.status, errorDescOf(details));
@@ -466,7 +509,7 @@ export class JobFacade {
 
   private startPolling(): void {
     if (this.poller || this.options.pollIntervalMs === 0) return;
-    this.poller = setInterval(() => this.enqueue(() => this.reconcile()), this.options.pollIntervalMs ?? 500);
+    this.poller = setInterval(() => this.scheduleReconcile(this.active), this.options.pollIntervalMs ?? 500);
     this.poller.unref();
   }
 
@@ -490,6 +533,18 @@ export class JobFacade {
       anomaly: this.options.onAnomaly,
     };
   }
+}
+
+/**
+ * Statuses that wait for query-migrate before they apply: `failed` needs QEMU's error-desc for
+ * the job's error, and QEMU 7.2's destination sends `setup` on migrate-recover while it stays
+ * postcopy-paused (decision 0001, "Learned from QEMU 7.2"): only `setup` as the incoming job's
+ * first status is true as sent.
+ */
+function needsQueryFirst(tracked: TrackedJob, status: string): boolean {
+  if (status === "failed") return true;
+  const { job } = tracked;
+  return status === "setup" && job.options.direction === "incoming" && job.substatus !== "none";
 }
 
 function capabilityState(caps: JsonValue, name: string): boolean | undefined {

@@ -18,15 +18,24 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-/** Wraps a connected QmpClient; its event stream ends when the connection is lost for good. */
+/**
+ * Wraps a connected QmpClient. Events reach the listeners synchronously as they are read, so
+ * the facade counts an event before it sees the answer to any query sent before that event
+ * (its check against stale query-migrate answers relies on it). The client's event stream
+ * ending means the connection is lost for good.
+ */
 export function upstreamOf(client: QmpClient): Upstream {
   const eventListeners: ((event: QmpEvent) => void)[] = [];
   const closeListeners: (() => void)[] = [];
-  const pump = async () => {
-    for await (const event of client.eventsOf()) for (const listener of eventListeners) listener(event);
+  client.onEvent((event) => {
+    for (const listener of eventListeners) listener(event);
+  });
+  const ending = client.eventsOf(() => false);
+  const waitForEnd = async () => {
+    for await (const _ of ending);
     for (const listener of closeListeners) listener();
   };
-  void pump();
+  void waitForEnd();
   return {
     execute: (command, args, options) => client.execute(command, args, { oob: options?.oob }),
     onEvent: (listener) => eventListeners.push(listener),

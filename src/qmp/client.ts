@@ -86,6 +86,7 @@ export class QmpClient {
   private link: Link | undefined;
   private readonly pending = new Map<number, Pending>();
   private readonly events = new EventStream();
+  private readonly eventListeners = new Set<(event: QmpEvent) => void>();
   private nextId = 1;
   private closing = false;
   private ready: Promise<void> = Promise.resolve();
@@ -123,6 +124,16 @@ export class QmpClient {
   /** Events from now on, optionally only those named or matching a predicate. */
   eventsOf(filter?: EventFilter): AsyncIterableIterator<QmpEvent> {
     return this.events.subscribe(filter);
+  }
+
+  /**
+   * Calls `listener` with every event synchronously, as it is read: before any reply read after
+   * it settles its call. For code that must see events and replies in stream order (the job
+   * facade: an answer to a query sent before an event must not override it). Returns `stop`.
+   */
+  onEvent(listener: (event: QmpEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
   }
 
   async close(): Promise<void> {
@@ -197,6 +208,7 @@ export class QmpClient {
 
   private route(message: JsonValue): void {
     if (isEvent(message)) {
+      for (const listener of this.eventListeners) callSafely(listener, message);
       this.events.publish(message);
       return;
     }
@@ -297,6 +309,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** Connects, waits for the greeting and negotiates capabilities (OOB when offered). */
 export function connectQmp(address: string | QmpAddress, options?: ConnectQmpOptions): Promise<QmpClient> {
   return QmpClient.connect(address, options);
+}
+
+/** A throwing listener must not stop the stream; its error still surfaces, as an uncaught one. */
+function callSafely(listener: (event: QmpEvent) => void, event: QmpEvent): void {
+  try {
+    listener(event);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
 }
 
 function hasMembers(object: JsonObject): boolean {
