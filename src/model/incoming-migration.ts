@@ -1,0 +1,115 @@
+/**
+ * The destination side of a migration, as QEMU 7.2 runs it after `-incoming defer`:
+ * `migrate-incoming` announces `setup` but leaves the state `none` until a source connects;
+ * then active → completed (guest started), or postcopy-active → postcopy-paused on a broken
+ * link → (migrate-recover, source resumes) postcopy-recover → postcopy-active. A broken
+ * precopy ends `failed` and the process exits.
+ */
+import type { JsonObject } from "../qmp/json-value.ts";
+import { QmpCommandError } from "../qmp/server-session.ts";
+import type { IncomingEndpoint, MigrationStream, StreamEnd } from "./migration-link.ts";
+import { socketAddressOf } from "./migration-link.ts";
+import type { ModelHost } from "./model-host.ts";
+
+const generic = (desc: string) => new QmpCommandError("GenericError", desc);
+
+export class IncomingMigration implements IncomingEndpoint, StreamEnd {
+  state = "none";
+  private started = false;
+  private recoverTriggered = false;
+  private socketAddress: JsonObject[] | undefined;
+  private stream: MigrationStream | undefined;
+  private crashed = false;
+
+  constructor(private readonly host: ModelHost) {}
+
+  /** `migrate-incoming`. */
+  start(uri: string): void {
+    if (this.started) throw generic("The incoming migration has already been started");
+    if (this.host.runState !== "inmigrate")
+      throw generic("'-incoming' was not specified on the command line");
+    this.listen(uri);
+    this.started = true;
+  }
+
+  /** `migrate-recover`. */
+  recover(uri: string): void {
+    if (this.state !== "postcopy-paused")
+      throw generic("Migrate recover can only be run when postcopy is paused.");
+    if (this.recoverTriggered) throw generic("Migrate recovery is triggered already");
+    this.recoverTriggered = true;
+    this.listen(uri);
+  }
+
+  private listen(uri: string): void {
+    const address = socketAddressOf(uri);
+    if (!address) throw generic("Parameter 'uri' expects a valid migration protocol");
+    this.socketAddress = address;
+    // QEMU 7.2 announces setup here without changing its state (query-migrate still has none),
+    // and sends this one event even with the `events` capability off.
+    this.host.emit("MIGRATION", { status: "setup" });
+    this.host.links.listen(uri, this);
+  }
+
+  accept(stream: MigrationStream, resume: boolean): void {
+    this.stream = stream;
+    stream.destination = this;
+    if (resume) {
+      this.recoverTriggered = false;
+      this.set("postcopy-recover");
+    } else this.set("active");
+  }
+
+  /** The source switched to postcopy: the guest runs here from now on. */
+  postcopyStarted(): void {
+    this.set("postcopy-active");
+    this.host.startGuest();
+  }
+
+  /** The source finished postcopy recovery. */
+  recovered(): void {
+    this.set("postcopy-active");
+  }
+
+  completed(): void {
+    if (this.host.runState !== "running") this.host.startGuest();
+    this.set("completed");
+    this.socketAddress = undefined;
+  }
+
+  broken(): void {
+    this.stream = undefined;
+    if (this.crashed) return;
+    if (this.state === "postcopy-active" || this.state === "postcopy-recover") {
+      this.set("postcopy-paused");
+      return;
+    }
+    if (this.state === "completed" || this.state === "none") return;
+    this.set("failed");
+    this.host.exit();
+  }
+
+  /** The destination's part of query-migrate. */
+  info(): JsonObject {
+    const info: JsonObject = {};
+    if (this.socketAddress) info["socket-address"] = this.socketAddress;
+    if (this.state !== "none") info.status = this.state;
+    return info;
+  }
+
+  /** `migrate-pause` on the destination: its end of the link is shut down. */
+  crashLink(): void {
+    this.stream?.cut();
+  }
+
+  /** A crash: the source sees the link break. */
+  crash(): void {
+    this.crashed = true;
+    this.stream?.cut();
+  }
+
+  private set(state: string): void {
+    this.state = state;
+    this.host.emitMigration(state);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Migration capabilities and parameters as QEMU 7.2 lists them (names, order, defaults), with
+ * the checks QEMU makes when they are set.
+ */
+import type { JsonObject, JsonValue } from "../qmp/json-value.ts";
+import { QmpCommandError } from "../qmp/server-session.ts";
+
+/** QEMU 7.2's MigrationCapability enum, in order. */
+export const CAPABILITIES = [
+  "xbzrle",
+  "rdma-pin-all",
+  "auto-converge",
+  "zero-blocks",
+  "compress",
+  "events",
+  "postcopy-ram",
+  "x-colo",
+  "release-ram",
+  "block",
+  "return-path",
+  "pause-before-switchover",
+  "multifd",
+  "dirty-bitmaps",
+  "postcopy-blocktime",
+  "late-block-activate",
+  "x-ignore-shared",
+  "validate-uuid",
+  "background-snapshot",
+  "zero-copy-send",
+  "postcopy-preempt",
+] as const;
+
+/** QEMU 7.2's defaults (query-migrate-parameters on a fresh QEMU). */
+export function defaultParameters(): JsonObject {
+  return {
+    "announce-initial": 50,
+    "announce-max": 550,
+    "announce-rounds": 5,
+    "announce-step": 100,
+    "compress-level": 1,
+    "compress-threads": 8,
+    "compress-wait-thread": true,
+    "decompress-threads": 2,
+    "throttle-trigger-threshold": 50,
+    "cpu-throttle-initial": 20,
+    "cpu-throttle-increment": 10,
+    "cpu-throttle-tailslow": false,
+    "tls-creds": "",
+    "tls-hostname": "",
+    "tls-authz": "",
+    "max-bandwidth": 128 * 1024 * 1024,
+    "downtime-limit": 300,
+    "x-checkpoint-delay": 20000,
+    "block-incremental": false,
+    "multifd-channels": 2,
+    "multifd-compression": "none",
+    "multifd-zlib-level": 1,
+    "multifd-zstd-level": 1,
+    "xbzrle-cache-size": 64 * 1024 * 1024,
+    "max-postcopy-bandwidth": 0,
+    "max-cpu-throttle": 99,
+  };
+}
+
+const MAX_DOWNTIME_MS = 2_000_000;
+
+export class MigrationSettings {
+  readonly caps = new Map<string, boolean>(CAPABILITIES.map((c) => [c, false]));
+  readonly params = defaultParameters();
+
+  has(capability: string): boolean {
+    return this.caps.get(capability) === true;
+  }
+
+  /** Applies a validated `capabilities` list; the caller refuses while a migration runs. */
+  setCapabilities(list: JsonValue | undefined): void {
+    const entries = Array.isArray(list) ? list : [];
+    for (const entry of entries) {
+      if (entry === null || typeof entry !== "object" || Array.isArray(entry)) continue;
+      if (typeof entry.capability === "string") this.caps.set(entry.capability, entry.state === true);
+    }
+  }
+
+  queryCapabilities(): JsonObject[] {
+    return [...this.caps].map(([capability, state]) => ({ state, capability }));
+  }
+
+  setParameters(args: JsonObject): void {
+    const downtime = args["downtime-limit"];
+    if (typeof downtime === "number" && (downtime < 0 || downtime > MAX_DOWNTIME_MS))
+      throw new QmpCommandError(
+        "GenericError",
+        `Parameter 'downtime_limit' expects an integer in the range of 0 to ${MAX_DOWNTIME_MS} milliseconds`,
+      );
+    for (const [name, value] of Object.entries(args)) if (name in this.params) this.params[name] = value;
+  }
+
+  /** Bytes per second the migration may use (max-bandwidth). */
+  get bandwidth(): number {
+    const value = this.params["max-bandwidth"];
+    return typeof value === "number" && value > 0 ? value : 128 * 1024 * 1024;
+  }
+
+  get downtimeLimitMs(): number {
+    const value = this.params["downtime-limit"];
+    return typeof value === "number" ? value : 300;
+  }
+}

@@ -1,0 +1,23 @@
+/** What the migration parts of a model need from the model around them. */
+import type { JsonObject } from "../qmp/json-value.ts";
+import type { ModelClock } from "./clock.ts";
+import type { MigrationLinks } from "./migration-link.ts";
+import type { MigrationSettings } from "./migration-settings.ts";
+
+export type RunState = "running" | "paused" | "inmigrate" | "postmigrate" | "finish-migrate";
+
+export interface ModelHost {
+  readonly clock: ModelClock;
+  readonly settings: MigrationSettings;
+  readonly links: MigrationLinks;
+  runState: RunState;
+  emit(event: string, data?: JsonObject): void;
+  /** MIGRATION, only while the `events` capability is on (QEMU's rule). */
+  emitMigration(status: string): void;
+  /** Stops the guest (STOP) into `state`; returns whether it was running. */
+  stopGuest(state: RunState): boolean;
+  /** Starts the guest (RESUME). */
+  startGuest(): void;
+  /** The process ends (QEMU 7.2's destination exits when an incoming migration fails). */
+  exit(): void;
+}

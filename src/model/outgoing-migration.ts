@@ -1,0 +1,312 @@
+/**
+ * The source side of a migration, as QEMU 7.2's migration thread walks it (reference §2):
+ * none → setup (first dirty sync) → active, one pass after another at `max-bandwidth`; when the
+ * rest fits in `downtime-limit` the guest stops, optionally waits in pre-switchover (then device),
+ * sends the rest and completes. `migrate-start-postcopy` switches to postcopy-active instead; a
+ * broken link fails a precopy and pauses a postcopy. Every step is driven by the model's clock.
+ */
+import type { JsonObject } from "../qmp/json-value.ts";
+import { QmpCommandError } from "../qmp/server-session.ts";
+import type { IncomingMigration } from "./incoming-migration.ts";
+import { MigrationStream, type StreamEnd, socketAddressOf } from "./migration-link.ts";
+import type { ModelHost } from "./model-host.ts";
+import { type RamShape, RamTransfer } from "./ram-transfer.ts";
+
+const generic = (desc: string) => new QmpCommandError("GenericError", desc);
+
+/** QEMU's migration_is_running(). */
+export const RUNNING_STATES = new Set([
+  "setup",
+  "active",
+  "postcopy-active",
+  "postcopy-paused",
+  "postcopy-recover",
+  "device",
+  "cancelling",
+  "pre-switchover",
+  "wait-unplug",
+  "colo",
+]);
+const WITH_STATS = new Set([
+  "active",
+  "cancelling",
+  "postcopy-active",
+  "pre-switchover",
+  "device",
+  "postcopy-paused",
+  "postcopy-recover",
+]);
+const POSTCOPY = new Set(["postcopy-active", "postcopy-recover"]);
+
+export interface OutgoingTiming {
+  /** Wall time of the setup phase (ms). */
+  setupMs: number;
+  /** Step of the migration thread (ms). */
+  tickMs: number;
+}
+
+export class OutgoingMigration implements StreamEnd {
+  state = "none";
+  private ram: RamTransfer;
+  private stream: MigrationStream | undefined;
+  private peer: IncomingMigration | undefined;
+  private cancelTimer: (() => void) | undefined;
+  private startedAt = 0;
+  private setupTime = 0;
+  private totalTime = 0;
+  private downtime = 0;
+  private expectedDowntime = 0;
+  private errorDesc: string | undefined;
+  private postcopyRequested = false;
+  private guestWasRunning = false;
+  /** The guest is stopped for the switchover: no more passes. */
+  private switching = false;
+
+  constructor(
+    private readonly host: ModelHost,
+    private readonly shape: RamShape,
+    private readonly timing: OutgoingTiming,
+  ) {
+    this.ram = new RamTransfer(shape);
+  }
+
+  get running(): boolean {
+    return RUNNING_STATES.has(this.state);
+  }
+
+  /** `migrate`. */
+  start(uri: string, resume: boolean): void {
+    if (resume) {
+      this.resume(uri);
+      return;
+    }
+    if (this.running) throw generic("There's a migration process in progress");
+    if (this.host.runState === "inmigrate") throw generic("Guest is waiting for an incoming migration");
+    if (this.host.runState === "postmigrate")
+      throw generic("Can't migrate the vm that was paused due to previous migration");
+    this.reset();
+    this.set("setup");
+    if (!socketAddressOf(uri)) {
+      this.fail(undefined);
+      throw generic("Parameter 'uri' expects a valid migration protocol");
+    }
+    const endpoint = this.host.links.connect(uri);
+    if (!endpoint) {
+      const target = uri.startsWith("unix:") ? uri.slice(5) : uri.slice(4);
+      this.fail(
+        `Failed to connect to '${target}': ${uri.startsWith("unix:") ? "No such file or directory" : "Connection refused"}`,
+      );
+      return;
+    }
+    this.stream = new MigrationStream(this);
+    endpoint.accept(this.stream, false);
+    this.peer = endpoint as IncomingMigration;
+    this.host.clock.schedule(this.timing.setupMs, () => this.setupDone());
+  }
+
+  /** `migrate_cancel`: nothing to do unless a migration runs. */
+  cancel(): void {
+    if (!this.running || this.state === "cancelling") return;
+    const from = this.state;
+    this.set("cancelling");
+    if (from === "setup") return; // the setup step ends it
+    this.cancelTimer = this.host.clock.schedule(this.timing.tickMs, () => this.end("cancelled"));
+  }
+
+  /** `migrate-continue`. */
+  continueFrom(expected: string): void {
+    if (this.state !== expected) throw generic(`Migration not in expected state: ${this.state}`);
+    // QEMU wakes the migration thread: the reply goes out before the thread moves on.
+    if (this.state === "pre-switchover")
+      this.host.clock.schedule(0, () => {
+        if (this.state !== "pre-switchover") return;
+        this.set("device");
+        this.finalPass();
+      });
+  }
+
+  /** `migrate-start-postcopy`. */
+  requestPostcopy(): void {
+    if (!this.host.settings.has("postcopy-ram"))
+      throw generic("Enable postcopy with migrate_set_capability before the start of migration");
+    if (this.state === "none") throw generic("Postcopy must be started after migration has been started");
+    this.postcopyRequested = true;
+  }
+
+  /** `migrate-pause` on the source, or a network fault: the link is cut. */
+  pause(): boolean {
+    if (this.state !== "postcopy-active") return false;
+    this.stream?.cut();
+    return true;
+  }
+
+  /** A fault: the migration stream breaks in whatever state it is. */
+  dropNetwork(): void {
+    this.stream?.cut();
+  }
+
+  broken(): void {
+    this.stream = undefined;
+    if (POSTCOPY.has(this.state)) {
+      this.set("postcopy-paused");
+      return;
+    }
+    if (this.running && this.state !== "postcopy-paused") this.fail("Unable to write to socket: Broken pipe");
+  }
+
+  info(): JsonObject {
+    const s = this.state;
+    if (s === "none") return {};
+    if (s === "failed") return this.errorDesc ? { status: s, "error-desc": this.errorDesc } : { status: s };
+    if (s === "completed") return { status: s, ...this.times(), ram: this.ram.stats() };
+    if (WITH_STATS.has(s)) return { status: s, ...this.times(), ram: this.ram.stats() };
+    return { status: s };
+  }
+
+  private times(): JsonObject {
+    if (this.state === "completed")
+      return { "setup-time": this.setupTime, "total-time": this.totalTime, downtime: this.downtime };
+    return {
+      "setup-time": this.setupTime,
+      "total-time": this.host.clock.now() - this.startedAt,
+      "expected-downtime": this.expectedDowntime,
+    };
+  }
+
+  private reset(): void {
+    this.ram = new RamTransfer(this.shape);
+    this.startedAt = this.host.clock.now();
+    this.setupTime = this.totalTime = this.downtime = 0;
+    this.expectedDowntime = this.host.settings.downtimeLimitMs;
+    this.errorDesc = undefined;
+    this.postcopyRequested = false;
+    this.switching = false;
+    this.guestWasRunning = this.host.runState === "running";
+  }
+
+  private setupDone(): void {
+    if (this.state !== "setup" && this.state !== "cancelling") return;
+    this.sync();
+    if (this.state === "cancelling") {
+      this.end("cancelled");
+      return;
+    }
+    this.setupTime = this.host.clock.now() - this.startedAt;
+    this.set("active");
+    this.tick(this.host.clock.now());
+  }
+
+  private tick(last: number): void {
+    const now = this.host.clock.now();
+    const ms = Math.max(0, now - last);
+    if (this.state === "active") this.precopyStep(ms);
+    else if (this.state === "postcopy-active") this.postcopyStep();
+    if (this.state === "active" || this.state === "postcopy-active" || this.state === "postcopy-recover")
+      this.host.clock.schedule(this.timing.tickMs, () => this.tick(now));
+  }
+
+  private precopyStep(ms: number): void {
+    if (this.switching) return;
+    if (this.host.runState === "running") this.ram.guestRuns(ms);
+    if (this.postcopyRequested) {
+      this.startPostcopy();
+      return;
+    }
+    const bandwidth = this.host.settings.bandwidth;
+    const used = this.ram.send((bandwidth * ms) / 1000, "precopy");
+    this.ram.mbps = ms > 0 ? (used * 8) / 1000 / ms : 0;
+    this.ram.pagesPerSecond = ms > 0 ? Math.round((used / 4096 / ms) * 1000) : 0;
+    const threshold = (bandwidth / 1000) * this.host.settings.downtimeLimitMs;
+    this.expectedDowntime = Math.round((this.ram.remainingCost / bandwidth) * 1000);
+    if (this.ram.remainingBytes >= threshold) return;
+    this.sync();
+    if (this.ram.remainingBytes < threshold) this.switchover();
+  }
+
+  /** The rest fits in the allowed downtime: stop the guest, maybe wait, then send the rest. */
+  private switchover(): void {
+    this.switching = true;
+    this.guestWasRunning = this.host.stopGuest("finish-migrate");
+    if (this.host.settings.has("pause-before-switchover")) {
+      this.set("pre-switchover");
+      return;
+    }
+    this.finalPass();
+  }
+
+  private finalPass(): void {
+    this.sync();
+    const bytes = this.ram.sendAll("downtime");
+    this.downtime = Math.max(1, Math.round((bytes / this.host.settings.bandwidth) * 1000));
+    this.host.clock.schedule(this.downtime, () => {
+      if (this.state === "device" || this.state === "active") this.complete();
+    });
+  }
+
+  private startPostcopy(): void {
+    this.set("postcopy-active");
+    this.guestWasRunning = this.host.stopGuest("finish-migrate");
+    this.sync();
+    this.peer?.postcopyStarted();
+  }
+
+  /** Postcopy sends at max-postcopy-bandwidth (0: unlimited) until nothing is left. */
+  private postcopyStep(): void {
+    const limit = this.host.settings.params["max-postcopy-bandwidth"];
+    const perTick =
+      typeof limit === "number" && limit > 0 ? (limit * this.timing.tickMs) / 1000 : Number.MAX_SAFE_INTEGER;
+    this.ram.send(perTick, "postcopy");
+    if (this.ram.remainingBytes === 0) this.complete();
+  }
+
+  private resume(uri: string): void {
+    if (this.state !== "postcopy-paused") throw generic("Cannot resume if there is no paused migration");
+    const endpoint = this.host.links.connect(uri);
+    if (!endpoint) return;
+    this.stream = new MigrationStream(this);
+    endpoint.accept(this.stream, true);
+    this.set("postcopy-recover");
+    this.host.clock.schedule(this.timing.tickMs, () => {
+      if (this.state !== "postcopy-recover") return;
+      this.set("postcopy-active");
+      this.peer?.recovered();
+      this.tick(this.host.clock.now());
+    });
+  }
+
+  private complete(): void {
+    this.totalTime = this.host.clock.now() - this.startedAt;
+    this.set("completed");
+    this.host.runState = "postmigrate";
+    this.stream?.finish();
+    this.stream = undefined;
+    this.peer?.completed();
+  }
+
+  /** Cancelled or failed: the guest runs again if the migration had stopped it. */
+  private end(status: "cancelled" | "failed"): void {
+    this.cancelTimer?.();
+    const stream = this.stream;
+    this.stream = undefined;
+    if (this.host.runState === "finish-migrate" && this.guestWasRunning) this.host.startGuest();
+    else if (this.host.runState === "finish-migrate") this.host.runState = "paused";
+    this.set(status);
+    // The destination sees the connection close under it.
+    if (stream?.isOpen) stream.cut();
+  }
+
+  private fail(desc: string | undefined): void {
+    this.errorDesc = desc;
+    this.end("failed");
+  }
+
+  private sync(): void {
+    this.ram.sync();
+    if (this.host.settings.has("events")) this.host.emit("MIGRATION_PASS", { pass: this.ram.syncCount });
+  }
+
+  private set(state: string): void {
+    this.state = state;
+    this.host.emitMigration(state);
+  }
+}
