@@ -5,11 +5,12 @@
  * stopped on success, on error and on abort (Ctrl-C).
  */
 import path from "node:path";
+import { startModelPair } from "../../src/model/index.ts";
 import { QmpClient } from "../../src/qmp/client.ts";
 import type { JsonObject } from "../../src/qmp/json-value.ts";
 import type { QmpEvent } from "../../src/qmp/protocol.ts";
 import { createJobFacadeProxy, type JobFacadeProxy } from "../proxy.ts";
-import { findQemuBinary, type QemuPair, startQemuPair } from "../qemu-pair.ts";
+import { findQemuBinary, startQemuPair } from "../qemu-pair.ts";
 import { mib, ProgressLine, sampleOf } from "./progress-line.ts";
 
 export interface DemoOptions {
@@ -20,6 +21,8 @@ export interface DemoOptions {
   interactive: boolean;
   write: (text: string) => void;
   signal: AbortSignal;
+  /** Run on the embedded QEMU model (src/model) even where QEMU is installed. */
+  model?: boolean;
 }
 
 export interface DemoSummary {
@@ -38,32 +41,58 @@ export class DemoUnavailable extends Error {}
 const SOURCE_JOB = "migration";
 const DEST_JOB = "incoming";
 
+/** Two machines to migrate between: real QEMUs or the embedded model, addressed the same way. */
+interface DemoPair {
+  source: { qmp: string };
+  destination: { qmp: string };
+  migrationUri: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+type Backend = { kind: "qemu"; binary: string } | { kind: "model"; why: string };
+
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
-  const binary = findQemuBinary();
-  if (!binary)
-    throw new DemoUnavailable(
-      "qemu-system-x86_64 not found (set QEMU=PATH): the demo runs real QEMU; the embedded model that could stand in for it is not built yet",
-    );
+  const binary = options.model ? undefined : findQemuBinary();
+  const backend: Backend = binary
+    ? { kind: "qemu", binary }
+    : { kind: "model", why: options.model ? "--model" : "qemu-system-x86_64 not found (set QEMU=PATH)" };
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    return await demo(binary, options, cleanups);
+    return await demo(backend, options, cleanups);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
 }
 
+async function startPair(backend: Backend, fillMiB: number): Promise<DemoPair> {
+  if (backend.kind === "qemu") return startQemuPair({ fillMiB });
+  const pair = await startModelPair({ fillMiB, ramMiB: Math.max(128, fillMiB) });
+  return {
+    source: { qmp: pair.source.qmpAddress },
+    destination: { qmp: pair.destination.qmpAddress },
+    migrationUri: pair.migrationUri,
+    dir: pair.dir,
+    stop: () => pair.stop(),
+  };
+}
+
 async function demo(
-  binary: string,
+  backend: Backend,
   options: DemoOptions,
   cleanups: (() => Promise<void>)[],
 ): Promise<DemoSummary> {
   const { write, signal } = options;
   const say = (line: string) => write(`${options.interactive ? "\r\x1b[K" : ""}${line}\n`);
-  say(`running on real QEMU: ${binary}`);
   say(
-    `starting two QEMUs: source with ${options.fillMiB} MiB of random RAM, destination with -incoming defer`,
+    backend.kind === "qemu"
+      ? `running on real QEMU: ${backend.binary}`
+      : `running on the embedded QEMU 7.2 model, not real QEMU (${backend.why})`,
   );
-  const pair: QemuPair = await abortable(startQemuPair({ fillMiB: options.fillMiB }), signal);
+  say(
+    `starting two ${backend.kind === "qemu" ? "QEMUs" : "models"}: source with ${options.fillMiB} MiB of random RAM, destination with -incoming defer`,
+  );
+  const pair: DemoPair = await abortable(startPair(backend, options.fillMiB), signal);
   cleanups.push(() => pair.stop());
   const proxy = async (
     role: "source" | "destination",
