@@ -29,6 +29,7 @@ describe.skipIf(skip !== undefined)("model vs QEMU 7.2: this directory's catalog
       async () => {
         const real = await runScenario(scenario, qemuBackend);
         const model = await runScenario(scenario, modelBackend);
+        expect(real.source.length).toBeGreaterThan(2);
         expect(model).toEqual(real);
       },
       TIMEOUT,
