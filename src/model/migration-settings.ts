@@ -90,7 +90,8 @@ export class MigrationSettings {
     if (typeof downtime === "number" && (downtime < 0 || downtime > MAX_DOWNTIME_MS))
       throw new QmpCommandError(
         "GenericError",
-        `Parameter 'downtime_limit' expects an integer in the range of 0 to ${MAX_DOWNTIME_MS} milliseconds`,
+        // QEMU 7.2 prints its macro's text, not the number.
+        "Parameter 'downtime_limit' expects an integer in the range of 0 to (2000 * 1000) ms",
       );
     for (const [name, value] of Object.entries(args)) if (name in this.params) this.params[name] = value;
   }

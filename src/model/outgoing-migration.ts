@@ -93,8 +93,10 @@ export class OutgoingMigration implements StreamEnd {
     const endpoint = this.host.links.connect(uri);
     if (!endpoint) {
       const target = uri.startsWith("unix:") ? uri.slice(5) : uri.slice(4);
-      this.fail(
-        `Failed to connect to '${target}': ${uri.startsWith("unix:") ? "No such file or directory" : "Connection refused"}`,
+      const why = uri.startsWith("unix:") ? "No such file or directory" : "Connection refused";
+      // QEMU connects asynchronously: `migrate` succeeds and the failure follows.
+      this.host.clock.schedule(this.timing.setupMs, () =>
+        this.fail(`Failed to connect to '${target}': ${why}`),
       );
       return;
     }

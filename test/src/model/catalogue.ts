@@ -235,6 +235,25 @@ export const CATALOGUE: Scenario[] = [
     },
   },
   {
+    name: "refusals and connect failures on the source",
+    async run(ctx) {
+      await ctx.src.exec("migrate-set-capabilities", caps(["events"]));
+      await ctx.src.exec("migrate-set-parameters", { "downtime-limit": 2_000_001 });
+      await ctx.src.exec("migrate", { uri: "unix:/nonexistent/x.sock", resume: true });
+      await ctx.src.exec("migrate", { uri: "bogus:/x" });
+      await ctx.src.exec("query-migrate");
+      await ctx.src.exec("migrate", { uri: "unix:/nonexistent/x.sock" });
+      const failures = () =>
+        ctx.src.received.filter((r) => r.event === "MIGRATION" && r.data?.status === "failed");
+      await ctx.src.until(() => failures().length === 2, "the second failure", 10_000);
+      await ctx.src.exec("query-migrate");
+      await ctx.src.exec("stop");
+      await ctx.src.exec("query-status");
+      await ctx.src.exec("cont");
+      await ctx.src.exec("query-status");
+    },
+  },
+  {
     name: "mirror job walk (null-co)",
     async run(ctx) {
       const { src } = ctx;
