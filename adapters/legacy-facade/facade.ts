@@ -43,6 +43,9 @@ export class LegacyFacade {
   /** Whether the backend also sends QEMU's MIGRATION events (a job facade over legacy QEMU). */
   private backendSpeaksMigration = false;
   private readonly order: EventOrder;
+  /** Verb calls in flight whose effects QEMU reports only after its reply; see `quietly`. */
+  private quietCalls = 0;
+  private readonly deferred: (() => void)[] = [];
 
   private constructor(
     readonly upstream: Upstream,
@@ -178,13 +181,12 @@ export class LegacyFacade {
     await this.until(job, (s) => s !== "none");
     if (job.concluded || job.substatus === "cancelling") return undefined;
     if (POSTCOPY.includes(job.substatus)) throw errors.postcopyCancel();
-    // Held before switchover, QEMU 7.2 answers only once the cancel has finished.
-    const held = job.substatus === "pre-switchover" || job.substatus === "device";
     const accepted = await relay(this.upstream, "job-cancel", { id: job.id }).then(
       () => true,
       () => false, // concluded meanwhile: the cancel had nothing left to do, as in QEMU
     );
-    if (accepted) await this.until(job, (s) => job.concluded || (!held && s === "cancelling"));
+    // QEMU switches to cancelling before it answers; the rest happens in its migration thread.
+    if (accepted) await this.until(job, (s) => job.concluded || s === "cancelling");
     return undefined;
   }
 
@@ -195,7 +197,8 @@ export class LegacyFacade {
     if (!job || args.state !== current) throw errors.notInExpectedState(current);
     // Precopy holds in pending (finalize); the postcopy machine holds in standby (resume).
     const entry = await this.jobEntry(job);
-    await relay(this.upstream, entry?.status === "standby" ? "job-resume" : "job-finalize", { id: job.id });
+    const verb = entry?.status === "standby" ? "job-resume" : "job-finalize";
+    await this.quietly(() => relay(this.upstream, verb, { id: job.id }));
     return undefined;
   }
 
@@ -205,14 +208,14 @@ export class LegacyFacade {
     if (!job) throw errors.postcopyBeforeStart();
     // QEMU only raises a flag; outside `active` it has no effect the client can see.
     if (job.substatus === "active")
-      await relay(this.upstream, "job-complete", { id: job.id }).catch(() => undefined);
+      await this.quietly(() => relay(this.upstream, "job-complete", { id: job.id })).catch(() => undefined);
     return undefined;
   }
 
   private async pause(): Promise<undefined> {
     const job = this.job;
     if (job?.substatus !== "postcopy-active") throw errors.pauseOnlyInPostcopy();
-    await relay(this.upstream, "job-pause", { id: job.id });
+    await this.quietly(() => relay(this.upstream, "job-pause", { id: job.id }));
     return undefined;
   }
 
@@ -235,7 +238,7 @@ export class LegacyFacade {
 
   private async resumeOn(job: LegacyJob, uri: string): Promise<void> {
     await relay(this.upstream, "job-change", { id: job.id, type: "migration", uri });
-    await relay(this.upstream, "job-resume", { id: job.id });
+    await this.quietly(() => relay(this.upstream, "job-resume", { id: job.id }));
   }
 
   // ---- settings
@@ -296,8 +299,8 @@ export class LegacyFacade {
   private async queryMigrate(): Promise<JsonValue> {
     const job = this.job;
     if (!job) return {};
-    // After the end, one last look fetches the final MigrationInfo; then it is kept as is.
-    if (!job.finalInfo && (await this.jobEntry(job)) && job.concluded) job.finalInfo = true;
+    // After the end, one look fetches the final MigrationInfo; then it is kept as is.
+    if (!job.finalInfo) await this.jobEntry(job);
     return job.view();
   }
 
@@ -312,9 +315,12 @@ export class LegacyFacade {
     const jobs = await this.upstream.execute("query-jobs").catch(() => undefined);
     const entry = Array.isArray(jobs) ? jobs.find((j) => isJsonObject(j) && j.id === job.id) : undefined;
     if (!isJsonObject(entry)) return undefined;
-    if (isJsonObject(entry.details)) job.info = entry.details;
     const status = entry["unknown-status"] ?? entry.substatus;
+    // An answer sent before the job ended must not replace the final MigrationInfo.
+    if (job.finalInfo || (job.concluded && status !== job.substatus)) return entry;
+    if (isJsonObject(entry.details)) job.info = entry.details;
     if (typeof status === "string") this.observe(job, status);
+    if (job.concluded) job.finalInfo = true;
     return entry;
   }
 
@@ -364,7 +370,7 @@ export class LegacyFacade {
     if (!job.told && status !== "setup" && status !== "none") this.tell(job, "setup", timestamp);
     if (status === "failed" && this.backendSpeaksMigration && !job.backendSaid.has("failed")) {
       job.setSubstatus(status);
-      this.order.told(status, true);
+      this.announce(() => this.order.told(status, true));
       return;
     }
     this.tell(job, status, timestamp);
@@ -375,8 +381,34 @@ export class LegacyFacade {
     job.told = true;
     const time = timestamp ?? nowTimestamp();
     const ungated = job.direction === "incoming" && status === "setup";
-    this.clients.broadcast({ event: "MIGRATION", data: { status }, timestamp: { ...time } }, { ungated });
-    this.order.told(status, job.concluded);
+    const ended = job.concluded;
+    this.announce(() => {
+      this.clients.broadcast({ event: "MIGRATION", data: { status }, timestamp: { ...time } }, { ungated });
+      this.order.told(status, ended);
+    });
+  }
+
+  private announce(send: () => void): void {
+    if (this.quietCalls > 0) this.deferred.push(send);
+    else send();
+  }
+
+  /**
+   * Runs a job verb whose legacy command QEMU answers before anything it causes happens
+   * (migrate-continue, migrate-start-postcopy, migrate-pause, migrate-recover): statuses the
+   * backend reports meanwhile are told right after the reply, which the session sends in the
+   * microtasks that follow the handler, before the next macrotask.
+   */
+  private async quietly<T>(run: () => Promise<T>): Promise<T> {
+    this.quietCalls++;
+    try {
+      return await run();
+    } finally {
+      setImmediate(() => {
+        this.quietCalls--;
+        if (this.quietCalls === 0) for (const send of this.deferred.splice(0)) send();
+      });
+    }
   }
 }
 

@@ -57,10 +57,21 @@ export class LegacyJob {
   /** What query-migrate answers: the last MigrationInfo, with the status the clients know. */
   view(): JsonObject {
     if (this.substatus === "none") return {};
-    // A destination's info taken before its end (the backend may not refresh it) is stale;
-    // QEMU 7.2's destination then reports its status alone.
     const stale = typeof this.info.status === "string" && this.info.status !== this.substatus;
-    if (stale && this.concluded && this.direction === "incoming") return { status: this.substatus };
+    if (stale && this.concluded) return this.endedView();
     return { ...this.info, status: this.substatus };
+  }
+
+  /**
+   * The backend ended the job but still holds MigrationInfo from before the end (the job facade
+   * can: its details may lag the status). QEMU 7.2 reports a cancelled migration, and a
+   * finished incoming one, by status alone, and a failure with its error-desc; only a completed
+   * outgoing migration has counters, which the stale copy cannot give, so it keeps them.
+   */
+  private endedView(): JsonObject {
+    const status = this.substatus;
+    if (status === "completed" && this.direction === "outgoing") return { ...this.info, status };
+    const error = this.info["error-desc"];
+    return status === "failed" && typeof error === "string" ? { status, "error-desc": error } : { status };
   }
 }

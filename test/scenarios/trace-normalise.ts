@@ -14,6 +14,9 @@
  *   rose by one from 1 (a real property a client can rely on).
  * - A scenario's `racyStatuses` (e.g. `active` when a cancel races the end of setup): MIGRATION
  *   events with those statuses are dropped for that scenario only.
+ * - A scenario's `racyReplies`: the replies of those commands leave the ordered list and are
+ *   listed after it, unordered against events (QEMU's main thread answers while its migration
+ *   thread reports; 7.2 shows both orders). The replies themselves are still compared.
  */
 import type { JsonValue } from "../../src/qmp/json-value.ts";
 import type { LegacyScenario } from "./legacy-catalogue.ts";
@@ -31,13 +34,14 @@ export interface NormalisedTrace {
 
 export function normaliseTrace(
   raw: RawTrace,
-  scenario: Pick<LegacyScenario, "racyStatuses">,
+  scenario: Pick<LegacyScenario, "racyStatuses" | "racyReplies">,
 ): NormalisedTrace {
   const racy = scenario.racyStatuses ?? [];
+  const floating = scenario.racyReplies ?? [];
   return {
     scenario: raw.scenario,
-    source: normaliseEntries(raw.source, racy),
-    destination: normaliseEntries(raw.destination, racy),
+    source: floatReplies(normaliseEntries(raw.source, racy), floating),
+    destination: floatReplies(normaliseEntries(raw.destination, racy), floating),
     passes: { source: passSummary(raw.source), destination: passSummary(raw.destination) },
   };
 }
@@ -58,6 +62,16 @@ function normaliseEntry(entry: TraceEntry, racy: readonly string[]): string | un
   const status = entry.data?.status;
   if (entry.event === "MIGRATION" && typeof status === "string" && racy.includes(status)) return undefined;
   return `event ${entry.event}${entry.data === undefined ? "" : ` ${stable(entry.data, false)}`}`;
+}
+
+/** Moves the replies of racy commands to the end, marked, in their own order. */
+function floatReplies(lines: string[], commands: readonly string[]): string[] {
+  const isFloating = (line: string) =>
+    commands.some((c) => line.startsWith(`reply ${c} `) || line.startsWith(`error ${c} `));
+  return [
+    ...lines.filter((l) => !isFloating(l)),
+    ...lines.filter(isFloating).map((l) => `(position not compared) ${l}`),
+  ];
 }
 
 function passSummary(entries: readonly TraceEntry[]): PassSummary {
