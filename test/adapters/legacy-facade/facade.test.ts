@@ -1,0 +1,247 @@
+/**
+ * The legacy facade over a scripted job backend: legacy semantics and QEMU 7.2's texts without
+ * a QEMU. (The same behaviour against real QEMU is equivalence.test.ts.)
+ */
+import { describe, expect, it } from "vitest";
+import { LegacyFacade } from "../../../adapters/legacy-facade/facade.ts";
+import type { JsonObject, JsonValue } from "../../../src/qmp/json-value.ts";
+import type { QmpServerSession } from "../../../src/qmp/server-session.ts";
+import { QmpCommandError } from "../../../src/qmp/server-session.ts";
+import { FakeJobBackend } from "./fake-job-backend.ts";
+
+class FakeClient {
+  negotiated = true;
+  readonly received: JsonObject[] = [];
+  send(message: JsonObject): void {
+    this.received.push(message);
+  }
+  /** MIGRATION statuses and other event names, in arrival order. */
+  events(): string[] {
+    return this.received.map((m) =>
+      m.event === "MIGRATION" ? `MIGRATION ${(m.data as JsonObject).status}` : String(m.event),
+    );
+  }
+}
+
+const JOB = "legacy-migration-1";
+const refusal = (desc: string) => new QmpCommandError("GenericError", desc);
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function setup() {
+  const backend = new FakeJobBackend();
+  const facade = await LegacyFacade.attach(backend, { settleTimeoutMs: 300 });
+  const client = new FakeClient();
+  facade.addClient(client);
+  const call = async (
+    command: string,
+    args: JsonObject = {},
+    who: FakeClient = client,
+  ): Promise<JsonValue> => {
+    const handler = facade.handlers[command] ?? facade.passThrough(command);
+    const session = who as unknown as QmpServerSession;
+    return (await handler(args, { session, oob: false })) ?? {};
+  };
+  const eventsOn = (who: FakeClient = client) =>
+    call("migrate-set-capabilities", { capabilities: [{ capability: "events", state: true }] }, who);
+  /** `migrate` as QEMU answers it: the backend reports setup before the reply. */
+  const migrate = async (id = JOB) => {
+    const reply = call("migrate", { uri: "tcp:h:1" });
+    await tick();
+    backend.sub(id, "setup");
+    return reply;
+  };
+  return { backend, facade, client, call, eventsOn, migrate };
+}
+
+describe("legacy facade over a job backend", () => {
+  it("migrate_cancel with no migration is {} and sends nothing to the backend", async () => {
+    const { backend, call } = await setup();
+    const before = backend.commandsSent().length;
+    expect(await call("migrate_cancel")).toEqual({});
+    expect(await call("query-migrate")).toEqual({});
+    expect(backend.commandsSent().length).toBe(before);
+  });
+
+  it("migrate starts a job with auto-dismiss off and auto-finalize from pause-before-switchover", async () => {
+    const { backend, call, migrate } = await setup();
+    await call("migrate-set-capabilities", {
+      capabilities: [{ capability: "pause-before-switchover", state: true }],
+    });
+    await migrate();
+    const sent = backend.calls.find((c) => c.command === "job-migrate");
+    expect(sent?.args).toEqual({
+      "job-id": JOB,
+      uri: "tcp:h:1",
+      postcopy: false,
+      "auto-finalize": false,
+      "auto-dismiss": false,
+    });
+  });
+
+  it("tells MIGRATION only to clients that enabled events, and setup even when the backend skipped it", async () => {
+    const { backend, facade, client, call, eventsOn } = await setup();
+    const silent = new FakeClient();
+    facade.addClient(silent);
+    await eventsOn();
+    const reply = call("migrate", { uri: "tcp:h:1" });
+    await tick();
+    backend.sub(JOB, "active"); // the backend compressed setup away
+    await reply;
+    backend.emit("STOP");
+    backend.sub(JOB, "completed");
+    expect(client.events()).toEqual(["MIGRATION setup", "MIGRATION active", "STOP", "MIGRATION completed"]);
+    expect(silent.events()).toEqual([]);
+    // The migration job itself stays hidden: no JOB_* event, not in query-jobs.
+    expect(await call("query-jobs")).toEqual([]);
+  });
+
+  it("a second migrate is refused with QEMU's text while one runs; set-capabilities too", async () => {
+    const { backend, call, migrate } = await setup();
+    await migrate();
+    await expect(call("migrate", { uri: "tcp:h:2" })).rejects.toEqual(
+      refusal("There's a migration process in progress"),
+    );
+    await expect(
+      call("migrate-set-capabilities", { capabilities: [{ capability: "events", state: true }] }),
+    ).rejects.toEqual(refusal("There's a migration process in progress"));
+    expect(backend.commandsSent().filter((c) => c === "job-migrate")).toHaveLength(1);
+  });
+
+  it("migrate_cancel becomes job-cancel while running, and is a silent no-op after the end", async () => {
+    const { backend, call, migrate } = await setup();
+    await migrate();
+    backend.sub(JOB, "active");
+    const reply = call("migrate_cancel");
+    await tick();
+    await tick();
+    backend.sub(JOB, "cancelling");
+    await reply;
+    expect(backend.commandsSent()).toContain("job-cancel");
+    backend.sub(JOB, "cancelled");
+    const cancels = backend.commandsSent().length;
+    expect(await call("migrate_cancel")).toEqual({});
+    expect(backend.commandsSent().length).toBe(cancels);
+    expect(await call("query-migrate")).toEqual({ status: "cancelled" });
+  });
+
+  it("query-migrate keeps the last status and error-desc after the job was dismissed, until the next migrate", async () => {
+    const { backend, call, migrate } = await setup();
+    await migrate();
+    backend.sub(JOB, "failed", { "error-desc": "Unable to write to socket: Broken pipe" });
+    const failed = { status: "failed", "error-desc": "Unable to write to socket: Broken pipe" };
+    expect(await call("query-migrate")).toEqual(failed);
+    backend.dismissBehindTheFacade(JOB);
+    expect(await call("query-migrate")).toEqual(failed);
+    await migrate("legacy-migration-2");
+    expect(await call("query-migrate")).toEqual({ status: "setup" });
+  });
+
+  it("the next migrate dismisses the previous concluded job", async () => {
+    const { backend, migrate } = await setup();
+    await migrate();
+    backend.sub(JOB, "completed");
+    await migrate("legacy-migration-2");
+    await tick();
+    expect(backend.calls.find((c) => c.command === "job-dismiss")?.args).toEqual({ id: JOB });
+  });
+
+  it("a refused migrate keeps the previous migration's status", async () => {
+    const { backend, call, migrate } = await setup();
+    await migrate();
+    backend.sub(JOB, "completed");
+    backend.refuseNext = "Failed to connect";
+    await expect(call("migrate", { uri: "tcp:h:2" })).rejects.toMatchObject({ desc: "Failed to connect" });
+    expect(await call("query-migrate")).toEqual({ status: "completed" });
+  });
+
+  it("refuses the steering commands with QEMU 7.2's texts", async () => {
+    const { call, migrate } = await setup();
+    await expect(call("migrate-continue", { state: "pre-switchover" })).rejects.toEqual(
+      refusal("Migration not in expected state: none"),
+    );
+    await expect(call("migrate-start-postcopy")).rejects.toEqual(
+      refusal("Enable postcopy with migrate_set_capability before the start of migration"),
+    );
+    await call("migrate-set-capabilities", { capabilities: [{ capability: "postcopy-ram", state: true }] });
+    await expect(call("migrate-start-postcopy")).rejects.toEqual(
+      refusal("Postcopy must be started after migration has been started"),
+    );
+    await expect(call("migrate-pause")).rejects.toEqual(
+      refusal("migrate-pause is currently only supported during postcopy-active state"),
+    );
+    await expect(call("migrate-recover", { uri: "tcp:h:1" })).rejects.toEqual(
+      refusal("Migrate recover can only be run when postcopy is paused."),
+    );
+    await expect(call("migrate", { uri: "tcp:h:1", resume: true })).rejects.toEqual(
+      refusal("Cannot resume if there is no paused migration"),
+    );
+    await expect(call("migrate", {})).rejects.toEqual(refusal("Parameter 'uri' is missing"));
+    await migrate();
+    await expect(call("migrate-continue", { state: "pre-switchover" })).rejects.toEqual(
+      refusal("Migration not in expected state: setup"),
+    );
+  });
+
+  it("in postcopy, migrate_cancel is refused with QEMU 10.0's text (decision 0001, tension 2)", async () => {
+    const { backend, call, migrate } = await setup();
+    await migrate();
+    backend.sub(JOB, "postcopy-active");
+    await expect(call("migrate_cancel")).rejects.toEqual(
+      refusal("Postcopy migration in progress, cannot cancel."),
+    );
+  });
+
+  it("query-migrate-capabilities shows each client its own events and the job options it set", async () => {
+    const { backend, call, eventsOn } = await setup();
+    const other = new FakeClient();
+    await eventsOn();
+    await call("migrate-set-capabilities", { capabilities: [{ capability: "postcopy-ram", state: true }] });
+    backend.caps.set("postcopy-ram", false); // e.g. a job put it back
+    const state = async (who: FakeClient, name: string) =>
+      ((await call("query-migrate-capabilities", {}, who)) as JsonObject[]).find((c) => c.capability === name)
+        ?.state;
+    expect(await state(new FakeClient(), "events")).toBe(false);
+    expect(await state(other, "events")).toBe(false);
+    expect(await state(other, "postcopy-ram")).toBe(true);
+    expect(backend.caps.get("events")).toBe(true); // the facade's own subscription
+  });
+
+  it("an incoming migration announces setup to every client, events on or not", async () => {
+    const { backend, client, call } = await setup();
+    const reply = call("migrate-incoming", { uri: "tcp:0:1" });
+    await tick();
+    backend.sub(JOB, "setup");
+    await reply;
+    backend.sub(JOB, "active");
+    expect(client.events()).toEqual(["MIGRATION setup"]);
+  });
+
+  it("a failure the backend invented for a vanished QEMU is not told; one QEMU announced is", async () => {
+    for (const qemuSaidIt of [false, true]) {
+      const { backend, client, call, eventsOn } = await setup();
+      await eventsOn();
+      const reply = call("migrate", { uri: "tcp:h:1" });
+      await tick();
+      backend.emit("MIGRATION", { status: "setup" }); // the backend relays QEMU's own events
+      backend.sub(JOB, "setup");
+      await reply;
+      if (qemuSaidIt) backend.emit("MIGRATION", { status: "failed" });
+      backend.sub(JOB, "failed", { "error-desc": "QEMU exited during the migration" });
+      expect(client.events()).toEqual(
+        qemuSaidIt ? ["MIGRATION setup", "MIGRATION failed"] : ["MIGRATION setup"],
+      );
+    }
+  });
+
+  it("holds a passed-through event until the status QEMU sent before it is told", async () => {
+    const { backend, client, call, eventsOn, migrate } = await setup();
+    await eventsOn();
+    await migrate();
+    backend.emit("MIGRATION", { status: "postcopy-active" });
+    backend.emit("STOP"); // overtakes the backend's slower JOB_SUBSTATUS_CHANGE
+    expect(client.events()).toEqual(["MIGRATION setup"]);
+    backend.sub(JOB, "postcopy-active");
+    expect(client.events()).toEqual(["MIGRATION setup", "MIGRATION postcopy-active", "STOP"]);
+    expect(await call("query-migrate")).toEqual({ status: "postcopy-active" });
+  });
+});
