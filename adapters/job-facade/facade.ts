@@ -15,7 +15,7 @@ import { MigrationJob, type MigrationJobOptions } from "./migration-job.ts";
 import type { ProgressOptions } from "./progress.ts";
 import { memberStatuses, mirrorsArgument, SwitchoverTransaction } from "./switchover-transaction.ts";
 import { errorDescOf, TrackedJob } from "./tracked-job.ts";
-import { relay, type Upstream } from "./upstream.ts";
+import { passOn, relay, type Upstream } from "./upstream.ts";
 import * as verbs from "./verbs.ts";
 
 export interface JobFacadeOptions {
@@ -89,7 +89,7 @@ export class JobFacade {
 
   /** Any other command reaches QEMU as sent, and QEMU's answer reaches the client as sent. */
   passThrough(command: string): QmpHandler {
-    return (args, context) => relay(this.upstream, command, args, context.oob && this.upstream.oobEnabled);
+    return (args, context) => passOn(this.upstream, command, args, context.oob && this.upstream.oobEnabled);
   }
 
   /** The migration jobs, as query-jobs lists them. */

@@ -9,7 +9,8 @@ import { QmpError } from "../../src/qmp/qmp-error.ts";
 import { QmpCommandError } from "../../src/qmp/server-session.ts";
 
 export interface Upstream {
-  execute(command: string, args?: JsonObject, options?: { oob?: boolean }): Promise<JsonValue>;
+  /** `raw`: keep QEMU's text of the answer for relaying it as written (src/qmp/raw-json.ts). */
+  execute(command: string, args?: JsonObject, options?: { oob?: boolean; raw?: boolean }): Promise<JsonValue>;
   /** Every event, in arrival order. */
   onEvent(listener: (event: QmpEvent) => void): void;
   /** The connection is gone for good (QEMU quit or was killed). */
@@ -37,7 +38,8 @@ export function upstreamOf(client: QmpClient): Upstream {
   };
   void waitForEnd();
   return {
-    execute: (command, args, options) => client.execute(command, args, { oob: options?.oob }),
+    execute: (command, args, options) =>
+      client.execute(command, args, { oob: options?.oob, raw: options?.raw }),
     onEvent: (listener) => eventListeners.push(listener),
     onClose: (listener) => closeListeners.push(listener),
     get oobEnabled() {
@@ -62,6 +64,23 @@ export async function relay(
 ): Promise<JsonValue> {
   try {
     return await upstream.execute(command, args, oob ? { oob } : undefined);
+  } catch (error) {
+    throw asCommandError(error);
+  }
+}
+
+/**
+ * A client's command passed through: QEMU's answer goes back as QEMU wrote it, bytes included
+ * (no parse → re-serialise round; bench/README.md). The answer must be returned, not changed.
+ */
+export async function passOn(
+  upstream: Upstream,
+  command: string,
+  args: JsonObject,
+  oob: boolean,
+): Promise<JsonValue> {
+  try {
+    return await upstream.execute(command, args, oob ? { oob, raw: true } : { raw: true });
   } catch (error) {
     throw asCommandError(error);
   }

@@ -7,10 +7,12 @@ import { formatAddress, parseAddress, type QmpAddress } from "../transports/addr
 import type { ByteConnection } from "../transports/byte-connection.ts";
 import { type ConnectOptions, connectTransport } from "../transports/connect.ts";
 import { type EventFilter, EventStream } from "./event-stream.ts";
-import { type FramerLimits, JsonFramer } from "./json-framer.ts";
+import type { FramerLimits } from "./json-framer.ts";
 import type { JsonObject, JsonValue } from "./json-value.ts";
+import { LineFramer } from "./plain-line.ts";
 import { isEvent, isGreeting, isReply, type QmpEvent, type QmpGreeting, type QmpReply } from "./protocol.ts";
 import { QmpConnectionError, QmpError, QmpTimeoutError } from "./qmp-error.ts";
+import { rememberRawText } from "./raw-json.ts";
 
 export interface ReconnectOptions {
   /** Attempts after a drop before giving up; default 5. */
@@ -34,10 +36,16 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Send as `exec-oob` (the command must allow it and OOB must be enabled). */
   oob?: boolean;
+  /**
+   * Keep the server's text of the return value with it (raw-json.ts), so a proxy can relay it
+   * as written; the value is then frozen and must not be changed.
+   */
+  raw?: boolean;
 }
 
 interface Pending {
   command: string;
+  raw: boolean;
   resolve: (value: JsonValue) => void;
   reject: (error: Error) => void;
 }
@@ -45,17 +53,17 @@ interface Pending {
 /** One live transport connection with its framer, greeting and reply routing. */
 class Link {
   greeting: QmpGreeting | undefined;
-  private readonly framer: JsonFramer;
+  private readonly framer: LineFramer;
   private greeted: ((greeting: QmpGreeting) => void) | undefined;
   private dropped: ((error: Error) => void) | undefined;
 
   constructor(
     readonly connection: ByteConnection,
     limits: FramerLimits | undefined,
-    private readonly onMessage: (message: JsonValue) => void,
+    private readonly onMessage: (message: JsonValue, text: string | undefined) => void,
     onClose: (error?: Error) => void,
   ) {
-    this.framer = new JsonFramer(limits);
+    this.framer = new LineFramer(limits);
     connection.onData((chunk) => this.receive(chunk));
     connection.onClose((error) => {
       this.dropped?.(error ?? new Error("closed before the greeting"));
@@ -77,7 +85,7 @@ class Link {
       if (!this.greeting && isGreeting(framed.value)) {
         this.greeting = framed.value;
         this.greeted?.(framed.value);
-      } else this.onMessage(framed.value);
+      } else this.onMessage(framed.value, framed.text);
     }
   }
 }
@@ -158,7 +166,7 @@ export class QmpClient {
     const link = new Link(
       connection,
       this.options.limits,
-      (m) => this.route(m),
+      (m, text) => this.route(m, text),
       (e) => this.lost(link, e),
     );
     this.link = link;
@@ -193,6 +201,7 @@ export class QmpClient {
       if (!cleanup) return;
       this.pending.set(id, {
         command,
+        raw: options.raw === true,
         resolve: (value) => {
           cleanup();
           resolve(value);
@@ -206,7 +215,7 @@ export class QmpClient {
     });
   }
 
-  private route(message: JsonValue): void {
+  private route(message: JsonValue, text: string | undefined): void {
     if (isEvent(message)) {
       for (const listener of this.eventListeners) callSafely(listener, message);
       this.events.publish(message);
@@ -221,7 +230,10 @@ export class QmpClient {
     if (!call) return;
     this.pending.delete(key);
     if ("error" in reply) call.reject(new QmpError(reply.error.class, reply.error.desc, call.command));
-    else call.resolve(reply.return);
+    else {
+      if (call.raw && text !== undefined) keepReturnText(reply, key, text);
+      call.resolve(reply.return);
+    }
   }
 
   private lost(link: Link, error?: Error): void {
@@ -309,6 +321,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** Connects, waits for the greeting and negotiates capabilities (OOB when offered). */
 export function connectQmp(address: string | QmpAddress, options?: ConnectQmpOptions): Promise<QmpClient> {
   return QmpClient.connect(address, options);
+}
+
+/**
+ * The return value's text out of the reply line, when the line has the layout QEMU writes
+ * (`{"return": …, "id": N}`, members in QEMU's order, our numeric id); otherwise nothing is kept.
+ */
+function keepReturnText(reply: QmpReply, id: number, line: string): void {
+  const head = '{"return": ';
+  const tail = `, "id": ${id}}`;
+  if (reply.id !== id || !line.startsWith(head) || !line.endsWith(tail)) return;
+  if (line.length <= head.length + tail.length) return;
+  rememberRawText((reply as { return: JsonValue }).return, line.slice(head.length, -tail.length));
 }
 
 /** A throwing listener must not stop the stream; its error still surfaces, as an uncaught one. */

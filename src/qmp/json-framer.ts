@@ -59,6 +59,11 @@ export class JsonFramer {
     return done;
   }
 
+  /** Nothing held: no partial token, no tokens of an unfinished value (plain-line.ts). */
+  get idle(): boolean {
+    return this.tokens.length === 0 && this.lexer.idle;
+  }
+
   /** Bytes held for a value not yet complete. */
   get pendingBytes(): number {
     return this.size;

@@ -215,6 +215,11 @@ export class JsonLexer {
     return i;
   }
 
+  /** Between tokens, holding no bytes. */
+  get idle(): boolean {
+    return this.state === "start" && this.carryLength === 0;
+  }
+
   /** Forget any partial token, as QEMU does when a connection closes. */
   reset(): void {
     this.state = "start";

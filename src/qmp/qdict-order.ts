@@ -15,8 +15,17 @@ export function qdictHash(key: string): number {
   return (Math.imul(1103515243, value) + 12345) >>> 0;
 }
 
+/** Every reply and event hashes the same few keys again: remember them (bounded). */
+const bucketCache = new Map<string, number>();
+const BUCKET_CACHE_SIZE = 4096;
+
 export function qdictBucket(key: string): number {
-  return qdictHash(key) % BUCKETS;
+  let bucket = bucketCache.get(key);
+  if (bucket === undefined) {
+    bucket = qdictHash(key) % BUCKETS;
+    if (bucketCache.size < BUCKET_CACHE_SIZE) bucketCache.set(key, bucket);
+  }
+  return bucket;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { JsonValue } from "./json-value.ts";
 import { qdictOrder } from "./qdict-order.ts";
+import { rawTextOf } from "./raw-json.ts";
 
 const SHORT_ESCAPES: Record<string, string> = {
   '"': '\\"',
@@ -54,6 +55,8 @@ export function toQemuJson(value: JsonValue): string {
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "number") return formatNumber(value);
   if (typeof value === "string") return quoteString(value);
+  const raw = rawTextOf(value);
+  if (raw !== undefined) return raw;
   if (Array.isArray(value)) return `[${value.map(toQemuJson).join(", ")}]`;
   const members = qdictOrder(Object.keys(value)).map(
     (key) => `${quoteString(key)}: ${toQemuJson(value[key] as JsonValue)}`,

@@ -12,8 +12,9 @@
  */
 import type { ByteConnection } from "../transports/byte-connection.ts";
 import { acceptCapabilities } from "./capabilities.ts";
-import { type Framed, type FramerLimits, JsonFramer } from "./json-framer.ts";
+import type { Framed, FramerLimits } from "./json-framer.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json-value.ts";
+import { LineFramer } from "./plain-line.ts";
 import type { QmpErrorBody, QmpGreeting } from "./protocol.ts";
 import { toQemuJson } from "./qemu-json-writer.ts";
 import { type CheckedRequest, checkRequest, looksOutOfBand } from "./request-check.ts";
@@ -59,7 +60,8 @@ const NOT_FOUND = "CommandNotFound";
 export class QmpServerSession {
   negotiated = false;
   oobEnabled = false;
-  private readonly framer: JsonFramer;
+  /** QEMU-exact framing; plain one-line requests take JSON.parse's path (plain-line.ts). */
+  private readonly framer: LineFramer;
   /** Settles when every in-band request received so far has been answered. */
   private answered: Promise<void> = Promise.resolve();
   /** Settles when the next pipelined request may start. */
@@ -69,7 +71,7 @@ export class QmpServerSession {
     readonly connection: ByteConnection,
     private readonly host: SessionHost,
   ) {
-    this.framer = new JsonFramer(host.limits);
+    this.framer = new LineFramer(host.limits);
     connection.onData((chunk) => this.receive(chunk));
     connection.onClose(() => host.closed(this));
     this.send(host.greeting());
