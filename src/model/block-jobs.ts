@@ -49,7 +49,7 @@ export class BlockJobs {
       "job-complete": (a) => this.verb(a, "complete", (j) => this.later(() => this.complete(j))),
       "job-finalize": (a) => this.verb(a, "finalize", (j) => this.finalize(j)),
       "job-dismiss": (a) => this.verb(a, "dismiss", (j) => this.dismiss(j)),
-      "job-cancel": (a) => this.verb(a, "cancel", (j) => this.cancel(j)),
+      "job-cancel": (a) => this.verb(a, "cancel", (j) => this.later(() => this.cancel(j))),
       "job-pause": (a) => this.verb(a, "pause", (j) => this.pause(j)),
       "job-resume": (a) => this.verb(a, "resume", (j) => this.resume(j)),
     };

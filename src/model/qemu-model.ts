@@ -1,6 +1,7 @@
 /**
  * The embedded QEMU model: an in-process QMP server that answers like QEMU 7.2 for the
- * migration and block-job subset (src/model/README in docs/ARCHITECTURE.md). One model is one
+ * migration and block-job subset; test/src/model/equivalence.test.ts is what it is trusted for
+ * (the same scenarios on real QEMU and on the model give equal normalised traces). One model is one
  * QEMU process: a source (a running guest) or a destination (`-incoming defer`). Its `qmpAddress`
  * is a real QMP socket, so the job facade proxy and `jobshim demo` sit in front of it exactly as
  * in front of QEMU. Faults on demand: `faults.dropNetwork()`, `crash()`.

@@ -279,6 +279,28 @@ export const CATALOGUE: Scenario[] = [
     },
   },
   {
+    name: "mirror job: pause, resume, cancel, refusals",
+    async run(ctx) {
+      const { src } = ctx;
+      for (const name of ["disk0", "target0"])
+        await src.exec("blockdev-add", { driver: "null-co", "node-name": name, size: 16 * 1024 * 1024 });
+      await src.exec("blockdev-add", { driver: "null-co", "node-name": "disk0", size: 1024 });
+      await src.exec("blockdev-mirror", { "job-id": "m1", device: "disk0", target: "target0", sync: "full" });
+      await src.event("BLOCK_JOB_READY");
+      await src.exec("job-finalize", { id: "m1" });
+      await src.exec("job-resume", { id: "m1" });
+      await src.exec("job-pause", { id: "m1" });
+      await src.event("JOB_STATUS_CHANGE", "standby");
+      await src.exec("query-jobs");
+      await src.exec("job-resume", { id: "m1" });
+      await src.event("JOB_STATUS_CHANGE", "ready");
+      await src.exec("job-cancel", { id: "m1" });
+      await src.event("JOB_STATUS_CHANGE", "null");
+      await src.exec("job-cancel", { id: "nope" });
+      await src.exec("query-jobs");
+    },
+  },
+  {
     name: "network drop while active (model only)",
     modelOnly: true,
     async run(ctx) {

@@ -25,7 +25,8 @@ describe("model-only scenarios (faults on demand)", () => {
       '! MIGRATION {"status":"active"}',
       '! MIGRATION {"status":"failed"}',
     ]);
-    expect(t.source).toContain('< {"error-desc":"Unable to write to socket: Broken pipe","status":"failed"}');
+    // trace-node.ts folds the two errno texts QEMU 7.2 gives for a dead peer into one.
+    expect(t.source).toContain('< {"error-desc":"Unable to write to socket: <broken>","status":"failed"}');
     expect(t.source).toContain('< {"running":true,"singlestep":false,"status":"running"}');
     expect(migrationEvents(t.destination)).toEqual([
       '! MIGRATION {"status":"setup"}',

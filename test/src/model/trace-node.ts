@@ -8,12 +8,21 @@ import { connect, type Socket } from "node:net";
 import type { JsonObject, JsonValue } from "../../../src/qmp/json-value.ts";
 import { parseAddress } from "../../../src/transports/address.ts";
 
+/**
+ * The errno text of a write to a peer that died depends on how far its exit got (QEMU 7.2
+ * reports either); it is one fact: the connection broke.
+ */
+const SOCKET_ERRORS = /Unable to write to socket: (Broken pipe|Connection reset by peer)/g;
+
 /** Members whose number is a measure (bytes, time, rate), not a fact of the protocol. */
 const KEPT_NUMBERS = new Set(["pass"]);
 
 export function normalise(value: JsonValue, key = ""): JsonValue {
   if (typeof value === "number") return KEPT_NUMBERS.has(key) ? value : "#";
-  if (typeof value === "string") return key === "path" || key === "uri" ? "PATH" : value;
+  if (typeof value === "string")
+    return key === "path" || key === "uri"
+      ? "PATH"
+      : value.replace(SOCKET_ERRORS, "Unable to write to socket: <broken>");
   if (Array.isArray(value)) return value.map((v) => normalise(v, key));
   if (value === null || typeof value !== "object") return value;
   const out: JsonObject = {};
@@ -34,6 +43,14 @@ export class TraceNode {
   private buffer = "";
   private wake: (() => void) | undefined;
   private replies: Received[] = [];
+  /** Commands sent and not answered yet. */
+  private pending = 0;
+  /**
+   * Events that arrived while a command was pending. QEMU's migration and job threads race the
+   * main loop's reply, so such an event may come before or after the reply on one run or the
+   * next; the trace puts it after the reply, in arrival order.
+   */
+  private held: string[] = [];
 
   private constructor(
     readonly name: string,
@@ -44,7 +61,7 @@ export class TraceNode {
     socket.on("error", () => undefined);
     socket.on("close", () => {
       this.closed = true;
-      this.trace.push("x connection closed");
+      this.trace.push(...this.held.splice(0), "x connection closed");
       this.wake?.();
     });
   }
@@ -87,13 +104,17 @@ export class TraceNode {
       this.received.push(received);
       if (received.event !== undefined) {
         const data = received.data === undefined ? "" : ` ${JSON.stringify(normalise(received.data))}`;
-        this.trace.push(`! ${received.event}${data}`);
+        const line = `! ${received.event}${data}`;
+        if (this.pending > 0) this.held.push(line);
+        else this.trace.push(line);
       } else {
         this.replies.push(received);
+        this.pending = Math.max(0, this.pending - 1);
         this.trace.push(
           received.error
             ? `< error ${received.error.class}: ${received.error.desc}`
             : `< ${JSON.stringify(normalise(received.return ?? {}))}`,
+          ...this.held.splice(0),
         );
       }
     }
@@ -106,6 +127,7 @@ export class TraceNode {
     const before = this.replies.length;
     const at = this.trace.length;
     if (this.closed) return {};
+    this.pending++;
     this.socket.write(JSON.stringify(args ? { execute: command, arguments: args } : { execute: command }));
     await this.until(() => this.replies.length > before || this.closed, `reply to ${command}`, 15_000);
     if (!note)
@@ -118,6 +140,7 @@ export class TraceNode {
     const before = this.replies.length;
     for (const [command, args] of commands)
       this.trace.push(`> ${command}${args ? ` ${JSON.stringify(normalise(args))}` : ""}`);
+    this.pending += commands.length;
     this.socket.write(
       commands.map(([c, a]) => JSON.stringify(a ? { execute: c, arguments: a } : { execute: c })).join(""),
     );
