@@ -30,8 +30,11 @@ const POSTCOPY: readonly string[] = [
   "postcopy-active",
   "postcopy-paused",
   "postcopy-recover",
+  "postcopy-recover-setup",
   "postcopy-device",
 ];
+/** How long query-migrate waits for the backend's final MigrationInfo after the end. */
+const FINAL_INFO_WAIT_MS = 1000;
 const JOB_BACKED_PARAMETERS = ["max-bandwidth", "max-postcopy-bandwidth", "downtime-limit"];
 
 export class LegacyFacade {
@@ -299,8 +302,14 @@ export class LegacyFacade {
   private async queryMigrate(): Promise<JsonValue> {
     const job = this.job;
     if (!job) return {};
-    // After the end, one look fetches the final MigrationInfo; then it is kept as is.
     if (!job.finalInfo) await this.jobEntry(job);
+    // The job facade can report the end before its MigrationInfo has caught up; QEMU's answer
+    // after the end is the final one, so wait a little for it.
+    const deadline = Date.now() + FINAL_INFO_WAIT_MS;
+    while (job.concluded && !job.finalInfo && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await this.jobEntry(job);
+    }
     return job.view();
   }
 
@@ -318,9 +327,12 @@ export class LegacyFacade {
     const status = entry["unknown-status"] ?? entry.substatus;
     // An answer sent before the job ended must not replace the final MigrationInfo.
     if (job.finalInfo || (job.concluded && status !== job.substatus)) return entry;
-    if (isJsonObject(entry.details)) job.info = entry.details;
+    const details = isJsonObject(entry.details) ? entry.details : undefined;
+    if (details) job.info = details;
     if (typeof status === "string") this.observe(job, status);
-    if (job.concluded) job.finalInfo = true;
+    // Final once the details describe the end (their status, when they carry one, says so).
+    if (job.concluded && (details?.status === undefined || details.status === job.substatus))
+      job.finalInfo = true;
     return entry;
   }
 
@@ -349,8 +361,11 @@ export class LegacyFacade {
       case "MIGRATION":
         // Told from the job's substatus instead; kept as evidence of what QEMU itself said.
         this.backendSpeaksMigration = true;
-        if (this.job && typeof data.status === "string") this.job.backendSaid.add(data.status);
-        if (this.job && typeof data.status === "string") this.order.said(data.status);
+        // Only while this facade's migration runs: a later one started by someone else is not ours.
+        if (this.job && !this.job.concluded && typeof data.status === "string") {
+          this.job.backendSaid.add(data.status);
+          this.order.said(data.status);
+        }
         return;
     }
     this.order.pass(event as unknown as JsonObject & { event: string });
