@@ -269,7 +269,7 @@ export const CATALOGUE: Scenario[] = [
       });
       await src.event("BLOCK_JOB_READY");
       await src.exec("job-complete", { id: "m0" });
-      await src.event("JOB_STATUS_CHANGE", "pending");
+      await src.event("BLOCK_JOB_PENDING");
       await src.exec("query-jobs");
       await src.exec("job-finalize", { id: "m0" });
       await src.event("JOB_STATUS_CHANGE", "concluded");
