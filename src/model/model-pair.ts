@@ -23,9 +23,13 @@ export async function startModelPair(options: ModelPairOptions = {}): Promise<Mo
   const dir = mkdtempSync(path.join(tmpdir(), "jobshim-model-pair-"));
   const links = new MigrationLinks();
   const models: QemuModel[] = [];
+  // Sockets must not outlive the process, even one that exits without calling stop.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once("exit", removeDir);
   const stop = async () => {
     await Promise.all(models.map((m) => m.close()));
-    rmSync(dir, { recursive: true, force: true });
+    process.off("exit", removeDir);
+    removeDir();
   };
   try {
     for (const role of ["source", "destination"] as const) {
