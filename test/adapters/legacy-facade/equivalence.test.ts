@@ -2,13 +2,13 @@
  * The legacy equivalence catalogue on real QEMU 7.2: every scenario runs once against QEMU
  * itself and once through legacy∘jobs∘QEMU (a legacy-facade proxy over a job-facade proxy over
  * QEMU), and the two normalised traces must be equal — replies, errors, events in order and
- * query-migrate snapshots (see test/scenarios/trace-normalise.ts for what is normalised).
+ * query-migrate snapshots (see adapters/conformance/trace-normalise.ts for what is normalised).
  * Scenarios run one after another; each starts and stops its own QEMU pair.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { migrationSkipReason } from "../../helpers/migration-pair.ts";
-import { LEGACY_CATALOGUE } from "../../scenarios/legacy-catalogue.ts";
-import { runNormalised } from "../../scenarios/run-legacy-scenario.ts";
+import { LEGACY_CATALOGUE } from "../../../adapters/conformance/catalogue/legacy.ts";
+import { runNormalised } from "../../../adapters/conformance/run-legacy-scenario.ts";
 import { type RunningTarget, startChain, startDirect } from "./legacy-chain.ts";
 
 const skipReason = migrationSkipReason();

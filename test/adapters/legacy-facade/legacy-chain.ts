@@ -7,7 +7,7 @@
 import path from "node:path";
 import { createJobFacadeProxy, createLegacyFacadeProxy } from "../../../adapters/proxy.ts";
 import { startQemuPair } from "../../../adapters/qemu-pair.ts";
-import type { ScenarioTarget } from "../../scenarios/run-legacy-scenario.ts";
+import type { ScenarioTarget } from "../../../adapters/conformance/run-legacy-scenario.ts";
 
 export interface RunningTarget extends ScenarioTarget {
   stop(): Promise<void>;

@@ -8,8 +8,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type QemuPair, startQemuPair } from "../../../adapters/qemu-pair.ts";
 import { migrationSkipReason, waitUntil } from "../../helpers/migration-pair.ts";
-import { scenarioNamed } from "../../scenarios/legacy-catalogue.ts";
-import { runNormalised } from "../../scenarios/run-legacy-scenario.ts";
+import { scenarioNamed } from "../../../adapters/conformance/catalogue/legacy.ts";
+import { runNormalised } from "../../../adapters/conformance/run-legacy-scenario.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const skipReason = migrationSkipReason();

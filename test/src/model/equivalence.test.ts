@@ -3,13 +3,13 @@
  * QEMU 7.2 processes and on two models, and the normalised traces (replies and events on each
  * side, timestamps and counters hidden) must be equal. Two catalogues: this directory's
  * (catalogue.ts, finer: every reply, MIGRATION_PASS numbers, a mirror job) and engineer L's
- * legacy catalogue (test/scenarios/, read-only here). Without QEMU the comparisons skip loudly.
+ * legacy catalogue (adapters/conformance/catalogue/legacy.ts, read-only here). Without QEMU the comparisons skip loudly.
  */
 import { describe, expect, it } from "vitest";
 import { findQemuBinary, startQemuPair } from "../../../adapters/qemu-pair.ts";
 import { startModelPair } from "../../../src/model/index.ts";
-import { LEGACY_CATALOGUE } from "../../scenarios/legacy-catalogue.ts";
-import { runNormalised, type ScenarioTarget } from "../../scenarios/run-legacy-scenario.ts";
+import { LEGACY_CATALOGUE } from "../../../adapters/conformance/catalogue/legacy.ts";
+import { runNormalised, type ScenarioTarget } from "../../../adapters/conformance/run-legacy-scenario.ts";
 import { CATALOGUE, modelBackend, qemuBackend, runScenario } from "./catalogue.ts";
 
 function skipReason(): string | undefined {

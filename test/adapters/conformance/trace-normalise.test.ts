@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { normaliseTrace } from "./trace-normalise.ts";
-import type { TraceEntry } from "./trace-recorder.ts";
+import { normaliseTrace } from "../../../adapters/conformance/trace-normalise.ts";
+import type { TraceEntry } from "../../../adapters/conformance/trace-recorder.ts";
 
 const migration = (status: string): TraceEntry => ({
   kind: "event",

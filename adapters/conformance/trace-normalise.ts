@@ -19,7 +19,7 @@
  *   thread reports; 7.2 shows both orders). The replies themselves are still compared.
  */
 import type { JsonValue } from "../../src/qmp/json-value.ts";
-import type { LegacyScenario } from "./legacy-catalogue.ts";
+import type { LegacyScenario } from "./catalogue/legacy.ts";
 import type { RawTrace } from "./run-legacy-scenario.ts";
 import type { TraceEntry } from "./trace-recorder.ts";
 

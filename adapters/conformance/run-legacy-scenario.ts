@@ -5,7 +5,7 @@
  * monitor takes one client at a time); its polling for the scenario's waits stays off the record.
  */
 import type { JsonObject, JsonValue } from "../../src/qmp/json-value.ts";
-import type { LegacyScenario, Step } from "./legacy-catalogue.ts";
+import type { LegacyScenario, Step } from "./catalogue/legacy.ts";
 import { type NormalisedTrace, normaliseTrace } from "./trace-normalise.ts";
 import { RecordingSession, type Side, type TraceEntry } from "./trace-recorder.ts";
 

@@ -2,12 +2,12 @@
  * The legacy equivalence catalogue: scenarios a legacy migration client (libvirt, a script using
  * `migrate` / `query-migrate`) runs, written as data so any pair of QMP servers can be held to
  * the same trace — QEMU itself, the legacy facade over the job facade over QEMU, the embedded
- * model. `run-legacy-scenario.ts` executes them; the conformance suite grows this list.
+ * model. `../run-legacy-scenario.ts` executes them; the conformance suite grows this list.
  *
  * Placeholders in arguments: "$uri" is the migration URI the destination listens on.
  */
-import type { JsonObject } from "../../src/qmp/json-value.ts";
-import type { Side } from "./trace-recorder.ts";
+import type { JsonObject } from "../../../src/qmp/json-value.ts";
+import type { Side } from "../trace-recorder.ts";
 
 export type Step =
   /** A command the legacy client sends; its reply (or error) is part of the trace. */
