@@ -48,6 +48,8 @@ export class LegacyFacade {
   private readonly order: EventOrder;
   /** Verb calls in flight whose effects QEMU reports only after its reply; see `quietly`. */
   private quietCalls = 0;
+  /** The one status told at once even while quiet (`cancelling`, which QEMU sends before its reply). */
+  private quietExcept: string | undefined;
   private readonly deferred: (() => void)[] = [];
 
   private constructor(
@@ -184,12 +186,15 @@ export class LegacyFacade {
     await this.until(job, (s) => s !== "none");
     if (job.concluded || job.substatus === "cancelling") return undefined;
     if (POSTCOPY.includes(job.substatus)) throw errors.postcopyCancel();
-    const accepted = await relay(this.upstream, "job-cancel", { id: job.id }).then(
-      () => true,
-      () => false, // concluded meanwhile: the cancel had nothing left to do, as in QEMU
-    );
-    // QEMU switches to cancelling before it answers; the rest happens in its migration thread.
-    if (accepted) await this.until(job, (s) => job.concluded || s === "cancelling");
+    // QEMU enters cancelling before it answers; what follows comes from its migration thread,
+    // after the reply. A backend that reports the end first has it told after the reply.
+    await this.quietly(async () => {
+      const accepted = await relay(this.upstream, "job-cancel", { id: job.id }).then(
+        () => true,
+        () => false, // concluded meanwhile: the cancel had nothing left to do, as in QEMU
+      );
+      if (accepted) await this.until(job, (s) => job.concluded || s === "cancelling");
+    }, "cancelling");
     return undefined;
   }
 
@@ -383,6 +388,8 @@ export class LegacyFacade {
     // `setup` only ever starts a migration; a backend that reports it later is out of order.
     if (status === "setup" && job.told) return;
     if (!job.told && status !== "setup" && status !== "none") this.tell(job, "setup", timestamp);
+    // QEMU reaches `cancelled` only through `cancelling`, which a backend may compress away.
+    if (status === "cancelled" && job.substatus !== "cancelling") this.tell(job, "cancelling", timestamp);
     if (status === "failed" && this.backendSpeaksMigration && !job.backendSaid.has("failed")) {
       job.setSubstatus(status);
       this.announce(() => this.order.told(status, true));
@@ -400,11 +407,11 @@ export class LegacyFacade {
     this.announce(() => {
       this.clients.broadcast({ event: "MIGRATION", data: { status }, timestamp: { ...time } }, { ungated });
       this.order.told(status, ended);
-    });
+    }, status);
   }
 
-  private announce(send: () => void): void {
-    if (this.quietCalls > 0) this.deferred.push(send);
+  private announce(send: () => void, status?: string): void {
+    if (this.quietCalls > 0 && status !== this.quietExcept) this.deferred.push(send);
     else send();
   }
 
@@ -414,14 +421,17 @@ export class LegacyFacade {
    * backend reports meanwhile are told right after the reply, which the session sends in the
    * microtasks that follow the handler, before the next macrotask.
    */
-  private async quietly<T>(run: () => Promise<T>): Promise<T> {
+  private async quietly<T>(run: () => Promise<T>, except?: string): Promise<T> {
     this.quietCalls++;
+    this.quietExcept = except;
     try {
       return await run();
     } finally {
       setImmediate(() => {
         this.quietCalls--;
-        if (this.quietCalls === 0) for (const send of this.deferred.splice(0)) send();
+        if (this.quietCalls > 0) return;
+        this.quietExcept = undefined;
+        for (const send of this.deferred.splice(0)) send();
       });
     }
   }

@@ -244,4 +244,17 @@ describe("legacy facade over a job backend", () => {
     expect(client.events()).toEqual(["MIGRATION setup", "MIGRATION postcopy-active", "STOP"]);
     expect(await call("query-migrate")).toEqual({ status: "postcopy-active" });
   });
+
+  it("migrate_cancel answers after cancelling and before cancelled, even when the backend skips cancelling", async () => {
+    const { backend, client, call, eventsOn, migrate } = await setup();
+    await eventsOn();
+    await migrate();
+    backend.sub(JOB, "active");
+    const reply = call("migrate_cancel").then(() => client.send({ event: "REPLY" }));
+    await tick();
+    backend.sub(JOB, "cancelled");
+    await reply;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(client.events().slice(2)).toEqual(["MIGRATION cancelling", "REPLY", "MIGRATION cancelled"]);
+  });
 });
