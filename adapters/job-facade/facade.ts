@@ -43,6 +43,8 @@ export class JobFacade {
   private held = 0;
   /** The job a queued, not yet started reconcile will check: one such query is enough. */
   private reconcileQueuedFor: TrackedJob | undefined;
+  /** Jobs whose start command is being answered and that appear with QEMU's first status. */
+  private readonly startedByStatus = new WeakSet<TrackedJob>();
   private poller: NodeJS.Timeout | undefined;
   private upstreamGone = false;
   private readonly clock: () => number;
@@ -231,19 +233,33 @@ export class JobFacade {
     const tracked = new TrackedJob(job, restore, this.options.progress);
     const previous = this.active;
     this.active = tracked;
+    // With no job of ours running, a status QEMU reports while it answers the start command
+    // proves it accepted it (7.2 enters `setup` before it answers `migrate`, busy for ms): the
+    // job appears at once, as QEMU's own jobs appear before their command returns.
+    if (previous === undefined) this.startedByStatus.add(tracked);
     try {
       await relay(this.upstream, command, args);
     } catch (error) {
-      this.active = previous;
-      this.restoreCapabilities(tracked);
+      this.startedByStatus.delete(tracked);
+      if (tracked.announced)
+        this.apply(tracked, "failed", error instanceof Error ? error.message : String(error));
+      else {
+        this.active = previous;
+        this.restoreCapabilities(tracked);
+      }
       throw error;
     }
-    this.jobs.set(options.id, tracked);
-    tracked.announced = true;
-    job.announce();
+    this.startedByStatus.delete(tracked);
+    if (!tracked.announced) this.announce(tracked);
     for (const { status, errorDesc } of tracked.early.splice(0)) this.apply(tracked, status, errorDesc);
     this.startPolling();
     this.scheduleReconcile(tracked);
+  }
+
+  private announce(tracked: TrackedJob): void {
+    this.jobs.set(tracked.job.id, tracked);
+    tracked.announced = true;
+    tracked.job.announce();
   }
 
   // ---- verbs
@@ -456,8 +472,11 @@ export class JobFacade {
 
   private apply(tracked: TrackedJob, status: string, errorDesc: string | undefined): void {
     if (!tracked.announced) {
-      tracked.early.push({ status, errorDesc });
-      return;
+      if (!this.startedByStatus.has(tracked)) {
+        tracked.early.push({ status, errorDesc });
+        return;
+      }
+      this.announce(tracked);
     }
     if (tracked.finished) return;
     tracked.job.observe(status, errorDesc);

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { FacadeClient } from "../../../adapters/job-facade/clients.ts";
 import { JobFacade } from "../../../adapters/job-facade/facade.ts";
 import type { JsonObject, JsonValue } from "../../../src/qmp/json-value.ts";
+import { QmpError } from "../../../src/qmp/qmp-error.ts";
 import type { QmpServerSession } from "../../../src/qmp/server-session.ts";
 import { FakeQemu } from "./fake-qemu.ts";
 import { isLegalJobWalk } from "./legal-walk.ts";
@@ -18,6 +19,10 @@ class SlowQueryQemu extends FakeQemu {
   private gate: Promise<void> | undefined;
   private open: (() => void) | undefined;
   setupDuringMigrate = false;
+  /** Held back before `migrate` answers, after QEMU entered setup. */
+  migrateAnswer: Promise<void> | undefined;
+  /** `migrate` fails after QEMU reported setup (never seen from 7.2; the facade must cope). */
+  migrateFailsAfterSetup = false;
   answeredQueries = 0;
 
   hold(): void {
@@ -39,8 +44,11 @@ class SlowQueryQemu extends FakeQemu {
       return answer;
     }
     const answer = await super.execute(command, args);
-    // QEMU 7.2 enters setup (and says so) before it answers `migrate`.
-    if (command === "migrate" && this.setupDuringMigrate) this.goto("setup");
+    if (command !== "migrate" || !this.setupDuringMigrate) return answer;
+    // QEMU 7.2 enters setup (and says so) before it answers `migrate`, busy for milliseconds.
+    this.goto("setup");
+    await this.migrateAnswer;
+    if (this.migrateFailsAfterSetup) throw new QmpError("GenericError", "Failed to connect");
     return answer;
   }
 }
@@ -117,6 +125,42 @@ describe("job facade event timing", () => {
     expect(client.jobEvents()).toEqual(["status created", "status running", "sub setup"]);
     expect(qemu.answeredQueries).toBe(0);
     qemu.release();
+  });
+
+  it("the job appears with QEMU's setup while migrate is still being answered", async () => {
+    const { qemu, facade, client, run } = await setup();
+    qemu.setupDuringMigrate = true;
+    let answer = () => {};
+    qemu.migrateAnswer = new Promise((resolve) => {
+      answer = resolve;
+    });
+    const started = run("job-migrate", { "job-id": "m0", uri: "tcp:h:1" });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(client.jobEvents()).toEqual(["status created", "status running", "sub setup"]);
+    expect(facade.migrationJobs()).toEqual([expect.objectContaining({ id: "m0", status: "running" })]);
+    answer();
+    await started;
+    expect(client.jobEvents()).toEqual(["status created", "status running", "sub setup"]);
+  });
+
+  it("a job that appeared with setup and whose migrate then fails concludes as failed", async () => {
+    const { qemu, client, run, settle } = await setup();
+    qemu.setupDuringMigrate = true;
+    qemu.migrateFailsAfterSetup = true;
+    await expect(run("job-migrate", { "job-id": "m0", uri: "tcp:h:1" })).rejects.toMatchObject({
+      desc: "Failed to connect",
+    });
+    await settle();
+    expect(client.jobEvents()).toEqual([
+      "status created",
+      "status running",
+      "sub setup",
+      "status aborting",
+      "status concluded",
+      "sub failed",
+      "status null",
+    ]);
+    expect(qemu.caps.get("pause-before-switchover")).toBe(false);
   });
 
   it("failed waits for query-migrate, so the job's error is QEMU's error-desc", async () => {
