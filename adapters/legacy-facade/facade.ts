@@ -48,7 +48,7 @@ export class LegacyFacade {
   private readonly order: EventOrder;
   /** Verb calls in flight whose effects QEMU reports only after its reply; see `quietly`. */
   private quietCalls = 0;
-  /** The one status told at once even while quiet (`cancelling`, which QEMU sends before its reply). */
+  /** The one status told at once while quiet: the one QEMU sends before its reply (`setup`, `cancelling`). */
   private quietExcept: string | undefined;
   private readonly deferred: (() => void)[] = [];
 
@@ -59,7 +59,8 @@ export class LegacyFacade {
     private readonly options: LegacyFacadeOptions,
   ) {
     this.clients = new LegacyClients(backendEvents);
-    this.order = new EventOrder((event) => this.clients.broadcast(event));
+    // Passed-through events wait with the statuses a quiet call defers, keeping one order.
+    this.order = new EventOrder((event) => this.announce(() => this.clients.broadcast(event)));
     upstream.onEvent((event) => this.upstreamEvent(event));
   }
 
@@ -161,15 +162,19 @@ export class LegacyFacade {
     this.ours.set(job.id, job);
     this.job = job;
     this.order.reset();
-    try {
-      await relay(this.upstream, command, { "job-id": job.id, ...args, "auto-dismiss": false });
-    } catch (error) {
-      this.ours.delete(job.id);
-      this.job = previous;
-      throw error;
-    }
-    if (previous?.concluded && previous !== job) void this.dismiss(previous);
-    await this.until(job, (s) => s !== "none");
+    // QEMU announces `setup` before it answers; everything after comes from the migration,
+    // after the reply, even when the backend reports it before its own reply.
+    await this.quietly(async () => {
+      try {
+        await relay(this.upstream, command, { "job-id": job.id, ...args, "auto-dismiss": false });
+      } catch (error) {
+        this.ours.delete(job.id);
+        this.job = previous;
+        throw error;
+      }
+      if (previous?.concluded && previous !== job) void this.dismiss(previous);
+      await this.until(job, (s) => s !== "none");
+    }, "setup");
   }
 
   private async dismiss(job: LegacyJob): Promise<void> {

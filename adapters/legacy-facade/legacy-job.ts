@@ -59,7 +59,11 @@ export class LegacyJob {
     if (this.substatus === "none") return {};
     const stale = typeof this.info.status === "string" && this.info.status !== this.substatus;
     if (stale && this.concluded) return this.endedView();
-    return { ...this.info, status: this.substatus };
+    const view: JsonObject = { ...this.info, status: this.substatus };
+    // QEMU 7.2's destination drops its listening address once the incoming migration ended;
+    // details captured at the very end may still carry it.
+    if (this.concluded && this.direction === "incoming") delete view["socket-address"];
+    return view;
   }
 
   /**

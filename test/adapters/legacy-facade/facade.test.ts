@@ -26,6 +26,8 @@ class FakeClient {
 const JOB = "legacy-migration-1";
 const refusal = (desc: string) => new QmpCommandError("GenericError", desc);
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+/** Statuses a command defers until after its reply are told on the next turn of the loop. */
+const afterReply = () => new Promise((resolve) => setImmediate(resolve));
 
 async function setup() {
   const backend = new FakeJobBackend();
@@ -48,7 +50,9 @@ async function setup() {
     const reply = call("migrate", { uri: "tcp:h:1" });
     await tick();
     backend.sub(id, "setup");
-    return reply;
+    const value = await reply;
+    await afterReply();
+    return value;
   };
   return { backend, facade, client, call, eventsOn, migrate };
 }
@@ -87,6 +91,7 @@ describe("legacy facade over a job backend", () => {
     await tick();
     backend.sub(JOB, "active"); // the backend compressed setup away
     await reply;
+    await afterReply();
     backend.emit("STOP");
     backend.sub(JOB, "completed");
     expect(client.events()).toEqual(["MIGRATION setup", "MIGRATION active", "STOP", "MIGRATION completed"]);
@@ -212,6 +217,7 @@ describe("legacy facade over a job backend", () => {
     await tick();
     backend.sub(JOB, "setup");
     await reply;
+    await afterReply();
     backend.sub(JOB, "active");
     expect(client.events()).toEqual(["MIGRATION setup"]);
   });
@@ -225,6 +231,7 @@ describe("legacy facade over a job backend", () => {
       backend.emit("MIGRATION", { status: "setup" }); // the backend relays QEMU's own events
       backend.sub(JOB, "setup");
       await reply;
+      await afterReply();
       if (qemuSaidIt) backend.emit("MIGRATION", { status: "failed" });
       backend.sub(JOB, "failed", { "error-desc": "QEMU exited during the migration" });
       expect(client.events()).toEqual(
@@ -245,6 +252,19 @@ describe("legacy facade over a job backend", () => {
     expect(await call("query-migrate")).toEqual({ status: "postcopy-active" });
   });
 
+  it("statuses the backend reports before its job-migrate reply are told after migrate's reply", async () => {
+    const { backend, client, call, eventsOn } = await setup();
+    await eventsOn();
+    const reply = call("migrate", { uri: "tcp:h:1" }).then(() => client.send({ event: "REPLY" }));
+    await tick();
+    backend.sub(JOB, "setup");
+    backend.sub(JOB, "active");
+    backend.emit("STOP");
+    await reply;
+    await afterReply();
+    expect(client.events()).toEqual(["MIGRATION setup", "REPLY", "MIGRATION active", "STOP"]);
+  });
+
   it("migrate_cancel answers after cancelling and before cancelled, even when the backend skips cancelling", async () => {
     const { backend, client, call, eventsOn, migrate } = await setup();
     await eventsOn();
@@ -254,7 +274,7 @@ describe("legacy facade over a job backend", () => {
     await tick();
     backend.sub(JOB, "cancelled");
     await reply;
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterReply();
     expect(client.events().slice(2)).toEqual(["MIGRATION cancelling", "REPLY", "MIGRATION cancelled"]);
   });
 });
