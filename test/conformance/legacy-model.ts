@@ -1,0 +1,144 @@
+/**
+ * QEMU's legacy migration API on the source, as a pure model (reference §2, QEMU 7.2's
+ * migration.c semantics, as seen by a client): statuses, `migrate`,
+ * `migrate_cancel`, `migrate-continue`, `migrate-start-postcopy`, `migrate-pause`,
+ * `query-migrate`, capabilities (`events`, `postcopy-ram`, `pause-before-switchover`), and the
+ * migration thread's progress and a broken link as environment events. No clock, no effects:
+ * (jobshim's declared deviations from 7.2 are applied on top, in legacy-traces.ts)
+ * each step returns the next state, the reply and the MIGRATION statuses QEMU announces.
+ *
+ * It serves twice in the trace-equivalence test: as the specification the legacy client's trace
+ * must equal, and as the scripted QEMU under the job facade.
+ */
+
+export type Capability = "events" | "postcopy-ram" | "pause-before-switchover";
+
+export interface LegacyState {
+  readonly status: string;
+  readonly caps: Readonly<Record<Capability, boolean>>;
+  /** migrate-start-postcopy was asked during this migration (QEMU's start_postcopy flag). */
+  readonly postcopyRequested: boolean;
+  /** Where the thread goes when pre-switchover is released: device, or postcopy-active. */
+  readonly afterHold: string | undefined;
+  readonly errorDesc: string | undefined;
+}
+
+export type Reply = { ok: true; value?: unknown } | { ok: false; desc: string };
+
+export interface Step {
+  state: LegacyState;
+  reply: Reply;
+  /** Statuses entered, in order (sent as MIGRATION only while capability `events` is on). */
+  statuses: string[];
+}
+
+export const INITIAL: LegacyState = {
+  status: "none",
+  caps: { events: false, "postcopy-ram": false, "pause-before-switchover": false },
+  postcopyRequested: false,
+  afterHold: undefined,
+  errorDesc: undefined,
+};
+
+/** QEMU's migration_is_running(). */
+const RUNNING = [
+  "setup",
+  "active",
+  "postcopy-active",
+  "postcopy-paused",
+  "postcopy-recover",
+  "device",
+  "cancelling",
+  "pre-switchover",
+  "wait-unplug",
+  "colo",
+];
+const CANCELLABLE = ["setup", "active", "pre-switchover", "device", "wait-unplug"];
+export const POSTCOPY = ["postcopy-active", "postcopy-paused", "postcopy-recover"];
+/** The error-desc of a broken migration link, as the test's scripted link reports it. */
+export const LINK_ERROR = "Unable to write to socket: Broken pipe";
+
+export const isRunning = (s: LegacyState): boolean => RUNNING.includes(s.status);
+
+const ok = (state: LegacyState, statuses: string[] = []): Step => ({ state, reply: { ok: true }, statuses });
+const refuse = (state: LegacyState, desc: string): Step => ({
+  state,
+  reply: { ok: false, desc },
+  statuses: [],
+});
+const enter = (state: LegacyState, status: string, more: Partial<LegacyState> = {}): LegacyState => ({
+  ...state,
+  ...more,
+  status,
+});
+
+export function migrate(s: LegacyState): Step {
+  if (isRunning(s)) return refuse(s, "There's a migration process in progress");
+  const next = enter(s, "setup", { postcopyRequested: false, afterHold: undefined, errorDesc: undefined });
+  return ok(next, ["setup"]);
+}
+
+/** A silent no-op unless there is something to cancel; 7.2 obeys in postcopy too. */
+export function cancel(s: LegacyState): Step {
+  if (!CANCELLABLE.includes(s.status) && !POSTCOPY.includes(s.status)) return ok(s);
+  return ok(enter(s, "cancelling"), ["cancelling"]);
+}
+
+export function continueFrom(s: LegacyState, state: string): Step {
+  if (s.status !== state) return refuse(s, `Migration not in expected state: ${s.status}`);
+  const to = s.afterHold ?? "device";
+  return ok(enter(s, to, { afterHold: undefined }), [to]);
+}
+
+export function startPostcopy(s: LegacyState): Step {
+  if (!s.caps["postcopy-ram"])
+    return refuse(s, "Enable postcopy with migrate_set_capability before the start of migration");
+  if (s.status === "none") return refuse(s, "Postcopy must be started after migration has been started");
+  return ok({ ...s, postcopyRequested: true });
+}
+
+export function pause(s: LegacyState): Step {
+  if (s.status !== "postcopy-active")
+    return refuse(s, "migrate-pause is currently only supported during postcopy-active state");
+  return ok(enter(s, "postcopy-paused"), ["postcopy-paused"]);
+}
+
+export function setCapability(s: LegacyState, cap: Capability, on: boolean): Step {
+  if (isRunning(s)) return refuse(s, "There's a migration process in progress");
+  return ok({ ...s, caps: { ...s.caps, [cap]: on } });
+}
+
+export function queryMigrate(s: LegacyState): Step {
+  const value =
+    s.status === "none" ? {} : { status: s.status, ...(s.errorDesc ? { "error-desc": s.errorDesc } : {}) };
+  return { state: s, reply: { ok: true, value }, statuses: [] };
+}
+
+/** The migration thread's next step on its own (it converges at once in this model). */
+export function advance(s: LegacyState): Step {
+  const to = (status: string, more: Partial<LegacyState> = {}) => ok(enter(s, status, more), [status]);
+  switch (s.status) {
+    case "setup":
+      return to("active");
+    case "active": {
+      const postcopy = s.postcopyRequested && s.caps["postcopy-ram"];
+      const after = postcopy ? "postcopy-active" : "device";
+      if (s.caps["pause-before-switchover"]) return to("pre-switchover", { afterHold: after });
+      return to(postcopy ? "postcopy-active" : "completed");
+    }
+    case "device":
+    case "postcopy-active":
+      return to("completed");
+    case "cancelling":
+      return to("cancelled");
+    default:
+      return ok(s);
+  }
+}
+
+/** The migration link breaks: a precopy fails, a postcopy pauses. */
+export function breakLink(s: LegacyState): Step {
+  if (s.status === "postcopy-active") return ok(enter(s, "postcopy-paused"), ["postcopy-paused"]);
+  if (!CANCELLABLE.includes(s.status)) return ok(s);
+  return ok(enter(s, "failed", { errorDesc: LINK_ERROR }), ["failed"]);
+}
