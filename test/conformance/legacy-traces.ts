@@ -135,7 +135,7 @@ function runSpec(s: legacy.LegacyState, action: Action): legacy.Step {
 }
 
 /** A client of a facade, recording what it is sent. */
-class Client {
+export class Client {
   readonly negotiated = true;
   readonly events: string[] = [];
   send(message: JsonObject): void {
@@ -143,7 +143,7 @@ class Client {
   }
 }
 
-const call =
+export const call =
   (handlers: Record<string, QmpHandler>, fallback: (c: string) => QmpHandler) =>
   async (session: unknown, command: string, args: JsonObject = {}): Promise<JsonValue> => {
     const handler = handlers[command] ?? fallback(command);
@@ -170,8 +170,21 @@ function jobFacadeUpstream(jobs: JobFacade): Upstream {
   };
 }
 
+/** legacy facade ∘ job facade over `qemu`, with one legacy client; `jobEvents` is what the job facade told. */
+export async function startStack(qemu: ScriptedQemu) {
+  const jobs = await JobFacade.attach(qemu, { pollIntervalMs: 0 });
+  const upstream = jobFacadeUpstream(jobs);
+  const jobEvents: JsonObject[] = [];
+  upstream.onEvent((event) => jobEvents.push(event as unknown as JsonObject));
+  const facade = await LegacyFacade.attach(upstream, { settleTimeoutMs: 300 });
+  const client = new Client();
+  facade.addClient(client);
+  const run = call(facade.handlers, (c) => facade.passThrough(c));
+  return { jobs, facade, client, run, jobEvents };
+}
+
 /** Lets every reaction finish: the facades' deferred tells run on setImmediate. */
-async function quiesce(jobs: JobFacade): Promise<void> {
+export async function quiesce(jobs: JobFacade): Promise<void> {
   for (let i = 0; i < 4; i++) {
     await new Promise((resolve) => setImmediate(resolve));
     await jobs.settled();
@@ -181,11 +194,7 @@ async function quiesce(jobs: JobFacade): Promise<void> {
 /** The same sequence through legacy facade ∘ job facade ∘ scripted QEMU. */
 export async function stackTrace(sequence: readonly Action[], queryEach = false): Promise<string[]> {
   const qemu = new ScriptedQemu();
-  const jobs = await JobFacade.attach(qemu, { pollIntervalMs: 0 });
-  const facade = await LegacyFacade.attach(jobFacadeUpstream(jobs), { settleTimeoutMs: 300 });
-  const client = new Client();
-  facade.addClient(client);
-  const run = call(facade.handlers, (c) => facade.passThrough(c));
+  const { jobs, facade, client, run } = await startStack(qemu);
   const out: string[] = [];
   try {
     for (const action of sequence) {
