@@ -7,6 +7,7 @@
  */
 import { isJsonObject, type JsonObject, type JsonValue } from "../../src/qmp/json-value.ts";
 import type { QmpEvent } from "../../src/qmp/protocol.ts";
+import { QmpError } from "../../src/qmp/qmp-error.ts";
 import type { HandlerContext, QmpHandler } from "../../src/qmp/server-session.ts";
 import { checkArgs } from "../job-facade/arguments.ts";
 import type { FacadeClient } from "../job-facade/clients.ts";
@@ -66,6 +67,7 @@ export class LegacyFacade {
 
   /** Attaches to a job backend: remembers the capabilities clients see, then asks for its events. */
   static async attach(upstream: Upstream, options: LegacyFacadeOptions = {}): Promise<LegacyFacade> {
+    await requireJobBackend(upstream);
     const caps = await upstream.execute("query-migrate-capabilities");
     const facade = new LegacyFacade(
       upstream,
@@ -440,6 +442,21 @@ export class LegacyFacade {
       });
     }
   }
+}
+
+/**
+ * A legacy QEMU has no job-migrate, and every migrate would fail with "command not found".
+ * Probing with no arguments is harmless: a job backend refuses it for the missing job-id.
+ */
+async function requireJobBackend(upstream: Upstream): Promise<void> {
+  const refusal = await upstream.execute("job-migrate", {}).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  if (refusal instanceof QmpError && refusal.errorClass === "CommandNotFound")
+    throw new Error(
+      "the upstream has no job-migrate: the legacy facade needs a job backend (e.g. a '--facade jobs' proxy in front of QEMU)",
+    );
 }
 
 function capability(caps: JsonValue, name: string): boolean {

@@ -6,9 +6,9 @@
  * Scenarios run one after another; each starts and stops its own QEMU pair.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { migrationSkipReason } from "../../helpers/migration-pair.ts";
 import { LEGACY_CATALOGUE } from "../../../adapters/conformance/catalogue/legacy.ts";
 import { runNormalised } from "../../../adapters/conformance/run-legacy-scenario.ts";
+import { migrationSkipReason } from "../../helpers/migration-pair.ts";
 import { type RunningTarget, startChain, startDirect } from "./legacy-chain.ts";
 
 const skipReason = migrationSkipReason();

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { LegacyFacade } from "../../../adapters/legacy-facade/facade.ts";
 import type { JsonObject, JsonValue } from "../../../src/qmp/json-value.ts";
+import { QmpError } from "../../../src/qmp/qmp-error.ts";
 import type { QmpServerSession } from "../../../src/qmp/server-session.ts";
 import { QmpCommandError } from "../../../src/qmp/server-session.ts";
 import { FakeJobBackend } from "./fake-job-backend.ts";
@@ -58,6 +59,18 @@ async function setup() {
 }
 
 describe("legacy facade over a job backend", () => {
+  it("refuses to attach to a backend without job-migrate (a legacy QEMU), saying what to do", async () => {
+    const legacyQemu = new FakeJobBackend();
+    legacyQemu.execute = async (command: string) => {
+      if (command === "job-migrate")
+        throw new QmpError("CommandNotFound", "The command job-migrate has not been found");
+      return [];
+    };
+    await expect(LegacyFacade.attach(legacyQemu)).rejects.toThrow(/needs a job backend/);
+    const { backend } = await setup();
+    expect(backend.jobs.size).toBe(0); // the probe created nothing
+  });
+
   it("migrate_cancel with no migration is {} and sends nothing to the backend", async () => {
     const { backend, call } = await setup();
     const before = backend.commandsSent().length;
@@ -72,7 +85,7 @@ describe("legacy facade over a job backend", () => {
       capabilities: [{ capability: "pause-before-switchover", state: true }],
     });
     await migrate();
-    const sent = backend.calls.find((c) => c.command === "job-migrate");
+    const sent = backend.calls.find((c) => c.command === "job-migrate" && c.args?.["job-id"] !== undefined);
     expect(sent?.args).toEqual({
       "job-id": JOB,
       uri: "tcp:h:1",
@@ -109,7 +122,10 @@ describe("legacy facade over a job backend", () => {
     await expect(
       call("migrate-set-capabilities", { capabilities: [{ capability: "events", state: true }] }),
     ).rejects.toEqual(refusal("There's a migration process in progress"));
-    expect(backend.commandsSent().filter((c) => c === "job-migrate")).toHaveLength(1);
+    const started = backend.calls.filter(
+      (c) => c.command === "job-migrate" && c.args?.["job-id"] !== undefined,
+    );
+    expect(started).toHaveLength(1);
   });
 
   it("migrate_cancel becomes job-cancel while running, and is a silent no-op after the end", async () => {

@@ -89,7 +89,9 @@ export class FakeJobBackend implements Upstream {
         return {};
       case "job-migrate":
       case "job-migrate-incoming":
-        return this.create(String(args["job-id"]));
+        if (typeof args["job-id"] !== "string")
+          throw new QmpError("GenericError", "Parameter 'job-id' is missing");
+        return this.create(args["job-id"]);
       case "query-jobs":
         return [...this.jobs.values()].map((j) => ({
           id: j.id,

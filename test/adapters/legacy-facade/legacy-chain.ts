@@ -5,9 +5,9 @@
  * kills both QEMUs and removes every file, also after a failure.
  */
 import path from "node:path";
+import type { ScenarioTarget } from "../../../adapters/conformance/run-legacy-scenario.ts";
 import { createJobFacadeProxy, createLegacyFacadeProxy } from "../../../adapters/proxy.ts";
 import { startQemuPair } from "../../../adapters/qemu-pair.ts";
-import type { ScenarioTarget } from "../../../adapters/conformance/run-legacy-scenario.ts";
 
 export interface RunningTarget extends ScenarioTarget {
   stop(): Promise<void>;

@@ -6,10 +6,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type QemuPair, startQemuPair } from "../../../adapters/qemu-pair.ts";
-import { migrationSkipReason, waitUntil } from "../../helpers/migration-pair.ts";
 import { scenarioNamed } from "../../../adapters/conformance/catalogue/legacy.ts";
 import { runNormalised } from "../../../adapters/conformance/run-legacy-scenario.ts";
+import { type QemuPair, startQemuPair } from "../../../adapters/qemu-pair.ts";
+import { migrationSkipReason, waitUntil } from "../../helpers/migration-pair.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const skipReason = migrationSkipReason();
@@ -79,5 +79,32 @@ describe.skipIf(skipReason !== undefined)("jobshim proxy --facade legacy", { tim
       );
       expect(code).toBe(0);
     }
+  });
+
+  it("directly on a legacy QEMU it refuses to start and says what it needs", async () => {
+    pair = await startQemuPair({ fillMiB: 1 });
+    const args = [
+      "proxy",
+      "--upstream",
+      pair.source.qmp,
+      "--listen",
+      `unix:${path.join(pair.dir, "l.sock")}`,
+    ];
+    const child = spawn(
+      process.execPath,
+      [path.join(root, "bin/jobshim.js"), ...args, "--facade", "legacy"],
+      {
+        cwd: root,
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    proxies.push(child);
+    let stderr = "";
+    child.stderr?.setEncoding("utf8").on("data", (s: string) => {
+      stderr += s;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain("needs a job backend");
   });
 });
