@@ -91,9 +91,9 @@ export class JsonFramer {
     }
     this.tokens.push(token);
     this.size += token.bytes.length;
-    // QEMU tests `bracket_count >= 0` twice and never `brace_count >= 0`, so "[}" keeps
-    // waiting for more input; kept on purpose so the same bytes give the same replies.
-    if ((this.braces > 0 || this.brackets > 0) && this.brackets >= 0) return;
+    // A closer without its opener ends the value at once: QEMU 7.2 answers "[}" with
+    // "expecting value" right away (checked on Debian's 7.2 build by the hostile corpus).
+    if ((this.braces > 0 || this.brackets > 0) && this.braces >= 0 && this.brackets >= 0) return;
     const parsed = parseTokens(this.tokens);
     this.emit(parsed.ok ? { ok: true, value: parsed.value } : { ok: false, message: parsed.message });
   }
@@ -119,7 +119,11 @@ export class JsonFramer {
   }
 }
 
-/** QEMU prints the offending bytes as they are; invalid UTF-8 shows as U+FFFD here. */
+/**
+ * QEMU prints the offending bytes as a C string: they end at a NUL byte. Invalid UTF-8 shows
+ * as U+FFFD here.
+ */
 function strayText(bytes: Buffer): string {
-  return new TextDecoder().decode(bytes);
+  const nul = bytes.indexOf(0);
+  return new TextDecoder().decode(nul < 0 ? bytes : bytes.subarray(0, nul));
 }

@@ -92,7 +92,9 @@ export function decodeStringToken(bytes: Buffer): Decoded {
       if (kind !== 0x75) return { ok: false, message: "invalid escape sequence in string" };
       const { cp, next } = unicodeEscape(bytes, at);
       if (!isValidCodePoint(cp)) {
-        const shown = bytes.toString("latin1", at, next);
+        // QEMU shows six bytes from the backslash, the closing quote included when the
+        // escape runs into it (`\u12"`).
+        const shown = bytes.toString("latin1", at, next < at + 6 ? Math.min(at + 6, bytes.length) : next);
         return { ok: false, message: `${shown} is not a valid Unicode character` };
       }
       text += String.fromCodePoint(cp);

@@ -74,10 +74,20 @@ describe("JsonFramer reports bad input in QEMU's words and carries on", () => {
     expect(frameAll('{"a": \x01 {"b":2}')).toEqual(["error: JSON parse error, stray '\x01'", { b: 2 }]);
   });
 
-  it("keeps waiting after '[}', exactly as QEMU's streamer does", () => {
+  it("ends a value at a closer without its opener, as QEMU 7.2 answers '[}]' (two errors)", () => {
     const framer = new JsonFramer();
-    expect(framer.push("[}")).toEqual([]);
+    expect(values(framer.push("[}"))).toEqual(["error: JSON parse error, expecting value"]);
     expect(values(framer.push("]"))).toEqual(["error: JSON parse error, expecting value"]);
+  });
+
+  it("shows a NUL byte's stray text as QEMU's C string does: empty", () => {
+    expect(frameAll("\u0000")).toEqual(["error: JSON parse error, stray ''"]);
+  });
+
+  it("shows a truncated \\u escape with the closing quote, as QEMU does", () => {
+    expect(frameAll('["\\u12"]')).toEqual([
+      'error: JSON parse error, \\u12" is not a valid Unicode character',
+    ]);
   });
 
   it("bounds memory: an oversized value is dropped with QEMU's error and the next one still works", () => {
