@@ -5,6 +5,8 @@
  * serves a connection the caller already has.
  */
 
+import { chmodSync } from "node:fs";
+import { generatedArgumentValidator } from "../src/qmp/argument-validator.ts";
 import { QmpClient } from "../src/qmp/client.ts";
 import { QmpServer } from "../src/qmp/server.ts";
 import type { QmpHandler, QmpServerSession } from "../src/qmp/server-session.ts";
@@ -14,12 +16,17 @@ import { type Listener, listenTransport } from "../src/transports/listen.ts";
 import { JobFacade, type JobFacadeOptions } from "./job-facade/facade.ts";
 import { type Upstream, upstreamOf } from "./job-facade/upstream.ts";
 import { LegacyFacade, type LegacyFacadeOptions } from "./legacy-facade/facade.ts";
+import { type CommandGate, gated, OOB_COMMANDS } from "./policy/command-gate.ts";
+import type { CommandPolicy } from "./policy/command-policy.ts";
+import { checkBind, DEFAULT_SOCKET_MODE, type ListenerAccess } from "./policy/listener-access.ts";
 
 export interface JobFacadeProxyOptions {
   /** QEMU's QMP address, or a connected client (or any Upstream) the proxy then owns. */
   upstream: string | QmpAddress | QmpClient | Upstream;
   /** Where to serve clients; more can be added with `listen`. */
   listen?: readonly (string | QmpAddress)[];
+  /** Access rules for every listener not given its own (adapters/policy/listener-access.ts). */
+  access?: ListenerAccess;
   facade?: JobFacadeOptions;
 }
 
@@ -27,7 +34,7 @@ export interface JobFacadeProxy {
   readonly facade: JobFacade;
   readonly server: QmpServer;
   readonly listeners: readonly Listener[];
-  listen(address: string | QmpAddress): Promise<Listener>;
+  listen(address: string | QmpAddress, access?: ListenerAccess): Promise<Listener>;
   /** Serves QMP with the facade on a connection the caller opened (in-process use). */
   attach(connection: ByteConnection): QmpServerSession;
   /** Resolves when QEMU has gone and the proxy has shut down by itself. */
@@ -43,6 +50,7 @@ export interface LegacyFacadeProxyOptions {
   /** The job backend's QMP address (e.g. a `--facade jobs` proxy), or a connected client. */
   upstream: string | QmpAddress | QmpClient | Upstream;
   listen?: readonly (string | QmpAddress)[];
+  access?: ListenerAccess;
   facade?: LegacyFacadeOptions;
 }
 
@@ -68,7 +76,11 @@ export interface FacadeProxy<F> extends Omit<JobFacadeProxy, "facade"> {
 }
 
 async function serveFacade<F extends ServedFacade>(
-  options: { upstream: JobFacadeProxyOptions["upstream"]; listen?: readonly (string | QmpAddress)[] },
+  options: {
+    upstream: JobFacadeProxyOptions["upstream"];
+    listen?: readonly (string | QmpAddress)[];
+    access?: ListenerAccess;
+  },
   attachFacade: (upstream: Upstream) => Promise<F>,
 ): Promise<FacadeProxy<F>> {
   const { upstream, client } = await connectUpstream(options.upstream);
@@ -79,16 +91,24 @@ async function serveFacade<F extends ServedFacade>(
     await upstream.close();
     throw error;
   }
+  const policies = new WeakMap<QmpServerSession, CommandPolicy>();
+  const gate: CommandGate = {
+    known: await upstreamCommands(upstream, Object.keys(facade.handlers)),
+    validate: generatedArgumentValidator(),
+    policyOf: (session) => policies.get(session),
+  };
   const server = new QmpServer({
-    handlers: facade.handlers,
-    fallback: (command) => facade.passThrough(command),
+    handlers: gatedHandlers(facade.handlers, gate),
+    fallback: (command) => gated(command, facade.passThrough(command), gate, { own: false }),
+    oobCommands: OOB_COMMANDS,
     ...(client
       ? { version: client.greeting.QMP.version, offerOob: client.greeting.QMP.capabilities.includes("oob") }
       : {}),
   });
   const listeners: Listener[] = [];
-  const attach = (connection: ByteConnection): QmpServerSession => {
+  const attach = (connection: ByteConnection, policy?: CommandPolicy): QmpServerSession => {
     const session = server.attach(alsoOnClose(connection, () => facade.removeClient(session)));
+    if (policy) policies.set(session, policy);
     facade.addClient(session);
     return session;
   };
@@ -115,9 +135,11 @@ async function serveFacade<F extends ServedFacade>(
     attach,
     ended,
     close,
-    listen: async (address) => {
+    listen: async (address, access = options.access ?? {}) => {
       const parsed = typeof address === "string" ? parseAddress(address) : address;
-      const listener = await listenTransport(parsed, (connection) => void attach(connection));
+      checkBind(parsed, access);
+      const listener = await listenTransport(parsed, (connection) => void attach(connection, access.policy));
+      if (parsed.kind === "unix") chmodSync(parsed.path, access.socketMode ?? DEFAULT_SOCKET_MODE);
       listeners.push(listener);
       return listener;
     },
@@ -129,6 +151,36 @@ async function serveFacade<F extends ServedFacade>(
     throw error;
   }
   return proxy;
+}
+
+/**
+ * The commands upstream offers plus the facade's own, so an unknown command is refused here
+ * instead of being forwarded; undefined (nothing refused) when upstream will not say. The
+ * proxy's own `query-commands` lists them all, so a proxy stacked on it knows them too.
+ */
+async function upstreamCommands(
+  upstream: Upstream,
+  own: readonly string[],
+): Promise<Set<string> | undefined> {
+  const listed = await upstream.execute("query-commands").catch(() => undefined);
+  if (!Array.isArray(listed)) return undefined;
+  const names = listed.flatMap((entry) =>
+    entry && typeof entry === "object" && !Array.isArray(entry) && typeof entry.name === "string"
+      ? [entry.name]
+      : [],
+  );
+  return new Set([...names, ...own]);
+}
+
+/** A facade's own commands get the same checks: QEMU checks arguments before any command runs. */
+function gatedHandlers(handlers: Record<string, QmpHandler>, gate: CommandGate): Record<string, QmpHandler> {
+  const known = gate.known;
+  const all: Record<string, QmpHandler> = known
+    ? { "query-commands": () => [...known].map((name) => ({ name })), ...handlers }
+    : { ...handlers };
+  return Object.fromEntries(
+    Object.entries(all).map(([name, handler]) => [name, gated(name, handler, gate, { own: true })]),
+  );
 }
 
 async function connectUpstream(

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { type ListenerAccess, parseSocketMode } from "../../adapters/policy/listener-access.ts";
+import { resolvePolicy } from "../../adapters/policy/policy-file.ts";
 import { createJobFacadeProxy, createLegacyFacadeProxy } from "../../adapters/proxy.ts";
 import { formatAddress } from "../../src/transports/address.ts";
 
@@ -6,6 +8,10 @@ interface ProxyFlags {
   upstream: string;
   listen: string[];
   facade: string;
+  socketMode?: string;
+  allowRemote?: boolean;
+  policy?: string;
+  policyFile?: string;
 }
 
 /**
@@ -27,13 +33,23 @@ export function registerProxyCommand(program: Command): void {
       "which facade to run: 'jobs' (migration as a job) or 'legacy' (legacy migration API over a job backend)",
       "jobs",
     )
+    .option("--socket-mode <octal>", "file mode of unix sockets listened on", "0600")
+    .option(
+      "--allow-remote",
+      "let tcp: and ws:// listeners bind non-loopback addresses (QMP has no authentication)",
+    )
+    .option("--policy <name>", "command policy of every listener: 'read-only' (query-* only) or 'full'")
+    .option(
+      "--policy-file <path>",
+      "command policy from a JSON file: {name?, allow: [patterns], deny?: [patterns]}",
+    )
     .action(async (flags: ProxyFlags) => {
       if (flags.facade !== "jobs" && flags.facade !== "legacy")
         throw new Error(
           `unknown facade '${flags.facade}': this proxy runs 'jobs' (migration as a job) or 'legacy' (legacy API over jobs)`,
         );
       const create = flags.facade === "jobs" ? createJobFacadeProxy : createLegacyFacadeProxy;
-      const proxy = await create({ upstream: flags.upstream, listen: flags.listen });
+      const proxy = await create({ upstream: flags.upstream, listen: flags.listen, access: accessOf(flags) });
       for (const listener of proxy.listeners)
         process.stderr.write(`jobshim proxy: listening on ${formatAddress(listener.address)}\n`);
       const stop = new Promise<string>((resolve) => {
@@ -45,4 +61,14 @@ export function registerProxyCommand(program: Command): void {
       await proxy.close();
       process.stderr.write(`jobshim proxy: stopped (${why})\n`);
     });
+}
+
+/** Checked before anything starts: a bad mode or policy file stops the proxy with one line. */
+function accessOf(flags: ProxyFlags): ListenerAccess {
+  const policy = resolvePolicy({ policy: flags.policy, policyFile: flags.policyFile });
+  return {
+    socketMode: parseSocketMode(flags.socketMode ?? "0600"),
+    allowRemote: flags.allowRemote === true,
+    ...(policy ? { policy } : {}),
+  };
 }

@@ -19,7 +19,12 @@ const SHORT_ESCAPES: Record<string, string> = {
 
 const hex4 = (unit: number) => `\\u${unit.toString(16).toUpperCase().padStart(4, "0")}`;
 
+/** Printable ASCII other than `"` and `\`: written as it is. */
+const VERBATIM = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 export function quoteString(text: string): string {
+  // A 10 MB id echoed back took a second character by character; one test is enough here.
+  if (VERBATIM.test(text)) return `"${text}"`;
   let out = '"';
   for (let i = 0; i < text.length; i++) {
     const ch = text[i] as string;
