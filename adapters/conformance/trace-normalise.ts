@@ -14,6 +14,11 @@
  *   rose by one from 1 (a real property a client can rely on).
  * - A scenario's `racyStatuses` (e.g. `active` when a cancel races the end of setup): MIGRATION
  *   events with those statuses are dropped for that scenario only.
+ * - A scenario's `repeatedStatuses`: a MIGRATION event with one of these statuses is dropped when
+ *   the trace already had one — QEMU 7.2 tells some statuses twice without a change in between
+ *   (a second `cancelling` when migrate_cancel lands while cancelling; the false `setup` a
+ *   destination sends on migrate-recover, decision 0001 "Learned from QEMU 7.2"), while a facade
+ *   tells each status change once. The first report of the status is still compared.
  * - A scenario's `racyReplies`: the replies of those commands leave the ordered list and are
  *   listed after it, unordered against events (QEMU's main thread answers while its migration
  *   thread reports; 7.2 shows both orders). The replies themselves are still compared.
@@ -34,14 +39,15 @@ export interface NormalisedTrace {
 
 export function normaliseTrace(
   raw: RawTrace,
-  scenario: Pick<LegacyScenario, "racyStatuses" | "racyReplies">,
+  scenario: Pick<LegacyScenario, "racyStatuses" | "racyReplies" | "repeatedStatuses">,
 ): NormalisedTrace {
   const racy = scenario.racyStatuses ?? [];
   const floating = scenario.racyReplies ?? [];
+  const once = (entries: readonly TraceEntry[]) => dropRepeats(entries, scenario.repeatedStatuses ?? []);
   return {
     scenario: raw.scenario,
-    source: floatReplies(normaliseEntries(raw.source, racy), floating),
-    destination: floatReplies(normaliseEntries(raw.destination, racy), floating),
+    source: floatReplies(normaliseEntries(once(raw.source), racy), floating),
+    destination: floatReplies(normaliseEntries(once(raw.destination), racy), floating),
     passes: { source: passSummary(raw.source), destination: passSummary(raw.destination) },
   };
 }
@@ -62,6 +68,18 @@ function normaliseEntry(entry: TraceEntry, racy: readonly string[]): string | un
   const status = entry.data?.status;
   if (entry.event === "MIGRATION" && typeof status === "string" && racy.includes(status)) return undefined;
   return `event ${entry.event}${entry.data === undefined ? "" : ` ${stable(entry.data, false)}`}`;
+}
+
+/** Drops MIGRATION events of the given statuses after their first one. */
+function dropRepeats(entries: readonly TraceEntry[], statuses: readonly string[]): TraceEntry[] {
+  const seen = new Set<string>();
+  return entries.filter((entry) => {
+    const status = entry.kind === "event" && entry.event === "MIGRATION" ? entry.data?.status : undefined;
+    if (typeof status !== "string" || !statuses.includes(status)) return true;
+    if (seen.has(status)) return false;
+    seen.add(status);
+    return true;
+  });
 }
 
 /** Moves the replies of racy commands to the end, marked, in their own order. */

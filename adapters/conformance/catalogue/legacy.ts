@@ -37,6 +37,11 @@ export interface LegacyScenario {
    */
   racyStatuses?: string[];
   /**
+   * Statuses QEMU may report a second time without a change in between, where a facade reports
+   * the change once: only their first MIGRATION event is compared (see trace-normalise.ts).
+   */
+  repeatedStatuses?: string[];
+  /**
    * Commands whose reply may come before or after events QEMU's migration thread sends at the
    * same time (seen both ways on 7.2): their replies are compared, their position is not.
    */
