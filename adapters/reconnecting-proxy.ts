@@ -1,0 +1,161 @@
+/**
+ * A facade proxy that outlives its QEMU (issue 9, faults). One proxy generation (adapters/proxy.ts)
+ * serves while QEMU's socket answers; when QEMU goes, that generation ends as it always did
+ * (pending calls fail with the connection error, the job concludes as failed, its clients are
+ * disconnected), but the listeners stay: clients that connect meanwhile are greeted and every
+ * command is refused with a clear "not connected" error, and the proxy keeps trying QEMU's
+ * address until it answers, then serves a new generation on the same listeners.
+ */
+import { QmpClient } from "../src/qmp/client.ts";
+import type { QmpVersion } from "../src/qmp/protocol.ts";
+import { QmpServer } from "../src/qmp/server.ts";
+import { QmpCommandError, type QmpServerSession } from "../src/qmp/server-session.ts";
+import { formatAddress, parseAddress, type QmpAddress } from "../src/transports/address.ts";
+import type { ByteConnection } from "../src/transports/byte-connection.ts";
+import { type Listener, listenTransport } from "../src/transports/listen.ts";
+import type { JobFacadeOptions } from "./job-facade/facade.ts";
+import { createJobFacadeProxy, createLegacyFacadeProxy, type FacadeProxy } from "./proxy.ts";
+
+/** The part of a proxy generation the supervisor uses. */
+type Generation = Pick<FacadeProxy<unknown>, "attach" | "ended" | "close"> & { readonly facade: unknown };
+
+export interface ReconnectingProxyOptions {
+  /** QEMU's (or a job backend's) QMP address; it is dialled again whenever it goes away. */
+  upstream: string | QmpAddress;
+  listen?: readonly (string | QmpAddress)[];
+  /** Which facade each generation runs; default the job facade. */
+  facade?: "jobs" | "legacy";
+  jobFacade?: JobFacadeOptions;
+  /** Pause between attempts to reach QEMU; default 200 ms. */
+  retryMs?: number;
+  /** Where the proxy says what happened to its upstream; default stderr. */
+  log?: (message: string) => void;
+}
+
+export interface ReconnectingProxy {
+  listen(address: string | QmpAddress): Promise<Listener>;
+  /** The generation serving now, undefined while QEMU is away. */
+  readonly current: Generation | undefined;
+  /** How many times QEMU was reached (1 after the first connection). */
+  readonly generations: number;
+  /** Resolves with the generation serving now, or the next one once QEMU answers. */
+  whenConnected(): Promise<Generation>;
+  close(): Promise<void>;
+}
+
+export async function createReconnectingProxy(options: ReconnectingProxyOptions): Promise<ReconnectingProxy> {
+  const address = typeof options.upstream === "string" ? parseAddress(options.upstream) : options.upstream;
+  const where = formatAddress(address);
+  const log = options.log ?? ((message: string) => process.stderr.write(`jobshim proxy: ${message}\n`));
+  const retryMs = options.retryMs ?? 200;
+  const listeners: Listener[] = [];
+  let current: Generation | undefined;
+  let generations = 0;
+  let closed = false;
+  let version: QmpVersion | undefined;
+  let waiters: ((generation: Generation) => void)[] = [];
+  let waiting: QmpServer = awayServer(where, version);
+
+  const connectOnce = async (): Promise<Generation> => {
+    const client = await QmpClient.connect(address, { timeoutMs: 5000 });
+    version = client.greeting.QMP.version;
+    try {
+      return options.facade === "legacy"
+        ? await createLegacyFacadeProxy({ upstream: client })
+        : await createJobFacadeProxy({
+            upstream: client,
+            ...(options.jobFacade ? { facade: options.jobFacade } : {}),
+          });
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw error;
+    }
+  };
+
+  /** Dials QEMU until it answers, then serves it until it goes, then starts over. */
+  const supervise = async (): Promise<void> => {
+    let lastFailure = "";
+    while (!closed) {
+      let generation: Generation;
+      try {
+        generation = await connectOnce();
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        if (why !== lastFailure) log(`QEMU at ${where} not reachable (${why}); retrying every ${retryMs} ms`);
+        lastFailure = why;
+        await sleep(retryMs);
+        continue;
+      }
+      if (closed) {
+        await generation.close();
+        return;
+      }
+      lastFailure = "";
+      generations++;
+      current = generation;
+      log(`connected to QEMU at ${where} (connection ${generations})`);
+      // Clients that came while QEMU was away reconnect to a proxy that can serve them.
+      const away = waiting;
+      waiting = awayServer(where, version);
+      await away.close();
+      for (const wake of waiters.splice(0)) wake(generation);
+      await generation.ended;
+      current = undefined;
+      if (!closed) log(`QEMU at ${where} went away; clients were disconnected, reconnecting`);
+    }
+  };
+  const running = supervise();
+
+  const attach = (connection: ByteConnection): QmpServerSession =>
+    current ? current.attach(connection) : waiting.attach(connection);
+
+  const proxy: ReconnectingProxy = {
+    get current() {
+      return current;
+    },
+    get generations() {
+      return generations;
+    },
+    whenConnected: () =>
+      current ? Promise.resolve(current) : new Promise((resolve) => waiters.push(resolve)),
+    listen: async (listenAddress) => {
+      const parsed = typeof listenAddress === "string" ? parseAddress(listenAddress) : listenAddress;
+      const listener = await listenTransport(parsed, (connection) => void attach(connection));
+      listeners.push(listener);
+      return listener;
+    },
+    close: async () => {
+      closed = true;
+      waiters = [];
+      await Promise.all(listeners.splice(0).map((l) => l.close()));
+      await waiting.close();
+      await current?.close();
+      await running;
+    },
+  };
+  try {
+    for (const listenAddress of options.listen ?? []) await proxy.listen(listenAddress);
+  } catch (error) {
+    await proxy.close();
+    throw error;
+  }
+  return proxy;
+}
+
+/** Greets like the proxy would and refuses every command while QEMU is away. */
+function awayServer(where: string, version: QmpVersion | undefined): QmpServer {
+  return new QmpServer({
+    handlers: {},
+    fallback: () => () => {
+      throw new QmpCommandError(
+        "GenericError",
+        `QEMU at ${where} is not connected; the proxy is reconnecting, try again later`,
+      );
+    },
+    ...(version ? { version } : {}),
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
