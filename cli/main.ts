@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerCodegenCommand } from "./commands/codegen.ts";
+import { registerConformanceCommand } from "./commands/conformance.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
 import { registerIntrospectCommand } from "./commands/introspect.ts";
 import { registerMigrateCommand } from "./commands/migrate.ts";
@@ -25,6 +26,7 @@ registerQmpCommand(program);
 registerProxyCommand(program);
 registerDemoCommand(program);
 registerMigrateCommand(program);
+registerConformanceCommand(program);
 
 try {
   await program.parseAsync(process.argv);
