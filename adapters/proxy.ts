@@ -5,20 +5,19 @@
  * serves a connection the caller already has.
  */
 
-import { chmodSync } from "node:fs";
 import { generatedArgumentValidator } from "../src/qmp/argument-validator.ts";
 import { QmpClient } from "../src/qmp/client.ts";
 import { QmpServer } from "../src/qmp/server.ts";
 import type { QmpHandler, QmpServerSession } from "../src/qmp/server-session.ts";
 import { parseAddress, type QmpAddress } from "../src/transports/address.ts";
 import type { ByteConnection } from "../src/transports/byte-connection.ts";
-import { type Listener, listenTransport } from "../src/transports/listen.ts";
+import type { Listener } from "../src/transports/listen.ts";
 import { JobFacade, type JobFacadeOptions } from "./job-facade/facade.ts";
 import { type Upstream, upstreamOf } from "./job-facade/upstream.ts";
 import { LegacyFacade, type LegacyFacadeOptions } from "./legacy-facade/facade.ts";
 import { type CommandGate, gated, OOB_COMMANDS } from "./policy/command-gate.ts";
 import type { CommandPolicy } from "./policy/command-policy.ts";
-import { checkBind, DEFAULT_SOCKET_MODE, type ListenerAccess } from "./policy/listener-access.ts";
+import { type ListenerAccess, listenWithAccess } from "./policy/listener-access.ts";
 
 export interface JobFacadeProxyOptions {
   /** QEMU's QMP address, or a connected client (or any Upstream) the proxy then owns. */
@@ -36,7 +35,7 @@ export interface JobFacadeProxy {
   readonly listeners: readonly Listener[];
   listen(address: string | QmpAddress, access?: ListenerAccess): Promise<Listener>;
   /** Serves QMP with the facade on a connection the caller opened (in-process use). */
-  attach(connection: ByteConnection): QmpServerSession;
+  attach(connection: ByteConnection, policy?: CommandPolicy): QmpServerSession;
   /** Resolves when QEMU has gone and the proxy has shut down by itself. */
   readonly ended: Promise<void>;
   close(): Promise<void>;
@@ -137,9 +136,11 @@ async function serveFacade<F extends ServedFacade>(
     close,
     listen: async (address, access = options.access ?? {}) => {
       const parsed = typeof address === "string" ? parseAddress(address) : address;
-      checkBind(parsed, access);
-      const listener = await listenTransport(parsed, (connection) => void attach(connection, access.policy));
-      if (parsed.kind === "unix") chmodSync(parsed.path, access.socketMode ?? DEFAULT_SOCKET_MODE);
+      const listener = await listenWithAccess(
+        parsed,
+        access,
+        (connection, policy) => void attach(connection, policy),
+      );
       listeners.push(listener);
       return listener;
     },
@@ -208,6 +209,9 @@ function alsoOnClose(connection: ByteConnection, extra: () => void): ByteConnect
     close: () => connection.close(),
     get closed() {
       return connection.closed;
+    },
+    get pendingWriteBytes() {
+      return connection.pendingWriteBytes;
     },
   };
 }

@@ -3,8 +3,11 @@
  * TCP and WebSocket listeners bind loopback addresses only, unless remote access is asked for
  * in so many words, because QMP has no authentication of its own.
  */
+import { chmodSync } from "node:fs";
 import { isIP } from "node:net";
 import { formatAddress, type QmpAddress } from "../../src/transports/address.ts";
+import type { ByteConnection } from "../../src/transports/byte-connection.ts";
+import { type Listener, listenTransport } from "../../src/transports/listen.ts";
 import type { CommandPolicy } from "./command-policy.ts";
 
 export interface ListenerAccess {
@@ -42,4 +45,24 @@ export function parseSocketMode(text: string): number {
   if (!/^0?[0-7]{3}$/.test(text))
     throw new AccessError(`invalid --socket-mode '${text}': give an octal file mode such as 0600 or 0660`);
   return Number.parseInt(text, 8);
+}
+
+/**
+ * Opens a listener under these rules; `accept` gets each connection with the listener's policy.
+ * Every proxy front end listens through here, so none can skip a rule.
+ */
+export async function listenWithAccess(
+  address: QmpAddress,
+  access: ListenerAccess,
+  accept: (connection: ByteConnection, policy: CommandPolicy | undefined) => void,
+): Promise<Listener> {
+  checkBind(address, access);
+  const listener = await listenTransport(address, (connection) => accept(connection, access.policy));
+  try {
+    if (address.kind === "unix") chmodSync(address.path, access.socketMode ?? DEFAULT_SOCKET_MODE);
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
+  return listener;
 }
