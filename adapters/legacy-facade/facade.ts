@@ -8,7 +8,7 @@
 import { isJsonObject, type JsonObject, type JsonValue } from "../../src/qmp/json-value.ts";
 import type { QmpEvent } from "../../src/qmp/protocol.ts";
 import { QmpError } from "../../src/qmp/qmp-error.ts";
-import type { HandlerContext, QmpHandler } from "../../src/qmp/server-session.ts";
+import { type HandlerContext, QmpCommandError, type QmpHandler } from "../../src/qmp/server-session.ts";
 import { checkArgs } from "../job-facade/arguments.ts";
 import type { FacadeClient } from "../job-facade/clients.ts";
 import { generic } from "../job-facade/job-errors.ts";
@@ -213,18 +213,42 @@ export class LegacyFacade {
     // Precopy holds in pending (finalize); the postcopy machine holds in standby (resume).
     const entry = await this.jobEntry(job);
     const verb = entry?.status === "standby" ? "job-resume" : "job-finalize";
-    await this.quietly(() => relay(this.upstream, verb, { id: job.id }));
+    await this.quietly(() => relay(this.upstream, verb, { id: job.id })).catch((error: unknown) =>
+      this.continueRefused(job, error),
+    );
     return undefined;
   }
 
+  /**
+   * The job left the hold between our check and the verb (a migrate_cancel got in first): QEMU
+   * checks the state when the command arrives, so its client hears that the migration is no
+   * longer where it expected, not the job API's verb refusal. QEMU's own errors pass unchanged.
+   */
+  private async continueRefused(job: LegacyJob, error: unknown): Promise<never> {
+    if (!(error instanceof QmpCommandError) || !isJobRefusal(error.desc)) throw error;
+    await this.jobEntry(job);
+    throw errors.notInExpectedState(job.substatus);
+  }
+
+  /**
+   * QEMU 7.2 only raises a flag, answered at once: in `active` the switch follows; asked earlier
+   * it is kept and the switch comes once the migration is active; later it changes nothing.
+   */
   private async startPostcopy(): Promise<undefined> {
     if (!this.caps["postcopy-ram"]) throw errors.postcopyNotEnabled();
     const job = this.job?.direction === "outgoing" ? this.job : undefined;
     if (!job) throw errors.postcopyBeforeStart();
-    // QEMU only raises a flag; outside `active` it has no effect the client can see.
     if (job.substatus === "active")
       await this.quietly(() => relay(this.upstream, "job-complete", { id: job.id })).catch(() => undefined);
+    else if (job.substatus === "none" || job.substatus === "setup") job.postcopyRequested = true;
     return undefined;
+  }
+
+  /** The postcopy switch asked before `active`, now that the job is there; no reply waits on it. */
+  private completeRequested(job: LegacyJob): void {
+    if (!job.postcopyRequested) return;
+    job.postcopyRequested = false;
+    void this.upstream.execute("job-complete", { id: job.id }).catch(() => undefined);
   }
 
   private async pause(): Promise<undefined> {
@@ -408,6 +432,7 @@ export class LegacyFacade {
   private tell(job: LegacyJob, status: string, timestamp?: QmpEvent["timestamp"]): void {
     job.setSubstatus(status);
     job.told = true;
+    if (status === "active") this.completeRequested(job);
     const time = timestamp ?? nowTimestamp();
     const ungated = job.direction === "incoming" && status === "setup";
     const ended = job.concluded;
@@ -457,6 +482,11 @@ async function requireJobBackend(upstream: Upstream): Promise<void> {
     throw new Error(
       "the upstream has no job-migrate: the legacy facade needs a job backend (e.g. a '--facade jobs' proxy in front of QEMU)",
     );
+}
+
+/** The job API's refusal of a verb in the job's current state (job-errors.ts, QEMU's job.c text). */
+function isJobRefusal(desc: string): boolean {
+  return /^Job '.*' in state '[^']*' cannot accept command verb '[^']*'$/.test(desc);
 }
 
 function capability(caps: JsonValue, name: string): boolean {

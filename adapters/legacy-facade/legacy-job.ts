@@ -20,6 +20,11 @@ export class LegacyJob {
   finalInfo = false;
   /** Whether any MIGRATION event was told to clients yet. */
   told = false;
+  /**
+   * migrate-start-postcopy was asked before `active` (QEMU 7.2 keeps such a request and switches
+   * once active); the facade asks the backend for it when the job gets there.
+   */
+  postcopyRequested = false;
   private readonly waiters = new Set<() => void>();
 
   constructor(

@@ -293,4 +293,75 @@ describe("legacy facade over a job backend", () => {
     await afterReply();
     expect(client.events().slice(2)).toEqual(["MIGRATION cancelling", "REPLY", "MIGRATION cancelled"]);
   });
+
+  it("migrate-start-postcopy in setup answers {} at once and switches with job-complete once active (QEMU 7.2 keeps the request)", async () => {
+    const { backend, call, migrate } = await setup();
+    const completes = () => backend.calls.filter((c) => c.command === "job-complete").map((c) => c.args);
+    await call("migrate-set-capabilities", { capabilities: [{ capability: "postcopy-ram", state: true }] });
+    await migrate();
+    expect(await call("migrate-start-postcopy")).toEqual({});
+    expect(completes()).toEqual([]); // the job API has no postcopy switch before active
+    backend.sub(JOB, "active");
+    await tick();
+    expect(completes()).toEqual([{ id: JOB }]);
+    backend.sub(JOB, "postcopy-active");
+    await tick();
+    expect(completes()).toHaveLength(1);
+  });
+
+  it("a postcopy request dies with its migration: none for a cancelled one's successor, none after the end", async () => {
+    const { backend, call, migrate } = await setup();
+    await call("migrate-set-capabilities", { capabilities: [{ capability: "postcopy-ram", state: true }] });
+    await migrate();
+    await call("migrate-start-postcopy");
+    backend.sub(JOB, "cancelling");
+    backend.sub(JOB, "cancelled");
+    await migrate("legacy-migration-2");
+    backend.sub("legacy-migration-2", "active");
+    backend.sub("legacy-migration-2", "completed");
+    expect(await call("migrate-start-postcopy")).toEqual({}); // QEMU accepts it after the end
+    await tick();
+    expect(backend.commandsSent()).not.toContain("job-complete");
+  });
+
+  it("migrate-continue overtaken by a cancel gets QEMU's 'not in expected state', not the job API's refusal", async () => {
+    const verbRefused = (status: string) =>
+      new QmpError("GenericError", `Job '${JOB}' in state '${status}' cannot accept command verb 'finalize'`);
+    const cases = [
+      { said: true, jobStatus: "aborting", now: "cancelling" },
+      // No event before the refusal: the facade asks the backend where the job is.
+      { said: false, jobStatus: "concluded", now: "cancelled" },
+    ];
+    for (const { said, jobStatus, now } of cases) {
+      const { backend, call, migrate } = await setup();
+      await call("migrate-set-capabilities", {
+        capabilities: [{ capability: "pause-before-switchover", state: true }],
+      });
+      await migrate();
+      backend.sub(JOB, "pre-switchover");
+      backend.onCommand.set("job-finalize", () => {
+        if (said) backend.sub(JOB, now);
+        else Object.assign(backend.jobs.get(JOB) ?? {}, { substatus: now, status: jobStatus });
+        throw verbRefused(jobStatus);
+      });
+      await expect(call("migrate-continue", { state: "pre-switchover" })).rejects.toEqual(
+        refusal(`Migration not in expected state: ${now}`),
+      );
+    }
+  });
+
+  it("migrate-continue passes QEMU's own refusal through unchanged", async () => {
+    const { backend, call, migrate } = await setup();
+    await call("migrate-set-capabilities", {
+      capabilities: [{ capability: "pause-before-switchover", state: true }],
+    });
+    await migrate();
+    backend.sub(JOB, "pre-switchover");
+    backend.onCommand.set("job-finalize", () => {
+      throw new QmpError("GenericError", "Device 'virtio-net' refused to switch over");
+    });
+    await expect(call("migrate-continue", { state: "pre-switchover" })).rejects.toEqual(
+      refusal("Device 'virtio-net' refused to switch over"),
+    );
+  });
 });

@@ -30,11 +30,14 @@ export class FakeJobBackend implements Upstream {
   readonly oobEnabled = false;
   /** Set to make the next job-migrate fail with this text. */
   refuseNext: string | undefined;
+  /** Runs when a command arrives, before the answer: may move jobs, or throw to refuse it. */
+  readonly onCommand = new Map<string, (args: JsonObject) => void>();
   private readonly listeners: ((event: QmpEvent) => void)[] = [];
 
   async execute(command: string, args: JsonObject = {}): Promise<JsonValue> {
     this.calls.push({ command, args });
     await Promise.resolve();
+    this.onCommand.get(command)?.(args);
     return this.answer(command, args);
   }
 
