@@ -86,24 +86,7 @@ function deviation(s: legacy.LegacyState, action: Action): legacy.Step | undefin
     s.caps["pause-before-switchover"]
   )
     return refuse("'auto-finalize' must not be false with 'postcopy': postcopy has no pending hold");
-  // KNOWN BUG (found by this test, reported, not declared): the legacy facade drops a
-  // migrate-start-postcopy asked before `active`; QEMU 7.2 keeps the request and switches to
-  // postcopy once active. `withKnownBugs: false` gives QEMU's trace.
-  if (
-    withKnownBugs &&
-    command === "migrate-start-postcopy" &&
-    s.caps["postcopy-ram"] &&
-    s.status !== "none" &&
-    s.status !== "active"
-  )
-    return { state: s, reply: { ok: true }, statuses: [] };
   return undefined;
-}
-
-let withKnownBugs = true;
-/** Whether specTrace copies the facades' known bugs (see `deviation`). */
-export function specWithKnownBugs(on: boolean): void {
-  withKnownBugs = on;
 }
 
 function runSpec(s: legacy.LegacyState, action: Action): legacy.Step {
