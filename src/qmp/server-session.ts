@@ -53,6 +53,13 @@ export interface SessionHost {
   closed(session: QmpServerSession): void;
   /** Whether `command` may start before the requests ahead of it are answered (see above). */
   pipelines?(command: string): boolean;
+  /**
+   * Most output bytes a client may leave unread (where its transport can tell) before it is
+   * disconnected: a client that stops reading must not grow the proxy's memory or hold others up.
+   */
+  maxPendingOutput?: number;
+  /** Told why a session was disconnected by the server (slow reader). */
+  dropped?(session: QmpServerSession, reason: string): void;
 }
 
 const NOT_FOUND = "CommandNotFound";
@@ -66,6 +73,8 @@ export class QmpServerSession {
   private answered: Promise<void> = Promise.resolve();
   /** Settles when the next pipelined request may start. */
   private started: Promise<void> = Promise.resolve();
+  /** Set when the server disconnected this client: nothing more is read or written. */
+  private droppedFor: string | undefined;
 
   constructor(
     readonly connection: ByteConnection,
@@ -79,10 +88,27 @@ export class QmpServerSession {
 
   /** Writes one message as QEMU does: its JSON form followed by CRLF. */
   send(message: JsonValue | QmpGreeting): void {
+    if (this.droppedFor !== undefined) return;
     this.connection.write(`${toQemuJson(message as JsonValue)}\r\n`);
+    const pending = this.connection.pendingWriteBytes;
+    const limit = this.host.maxPendingOutput;
+    if (pending !== undefined && limit !== undefined && pending > limit)
+      this.drop(`it stopped reading: ${pending} bytes of output unread, limit ${limit}`);
+  }
+
+  /** Why the server disconnected this client, if it did. */
+  get dropReason(): string | undefined {
+    return this.droppedFor;
+  }
+
+  private drop(reason: string): void {
+    this.droppedFor = reason;
+    this.host.dropped?.(this, reason);
+    this.connection.close();
   }
 
   private receive(chunk: Buffer): void {
+    if (this.droppedFor !== undefined) return;
     for (const framed of this.framer.push(chunk)) {
       if (framed.ok && looksOutOfBand(framed.value)) void this.answer(framed);
       else if (this.pipelined(framed)) this.pipeline(framed);

@@ -35,7 +35,17 @@ export interface QmpServerOptions {
   limits?: FramerLimits;
   /** Microseconds since the epoch, for event timestamps. */
   clock?: () => number;
+  /**
+   * Output a client may leave unread before it is disconnected (transports that can tell:
+   * sockets, WebSocket); default 8 MiB. Each slow client costs at most this plus one message.
+   */
+  maxPendingOutputBytes?: number;
+  /** Told when a client is disconnected for not reading; default: a line on stderr. */
+  onClientDropped?: (description: string, reason: string) => void;
 }
+
+/** Far above any burst of events or replies a reading client leaves queued. */
+export const DEFAULT_MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
 
 const DEFAULT_VERSION: QmpVersion = { qemu: { micro: 0, minor: 2, major: 7 }, package: "jobshim" };
 
@@ -67,6 +77,15 @@ export class QmpServer {
       closed: (session) => this.sessions.delete(session),
       // A fallback is a pass-through (one upstream command per request): it may be pipelined.
       pipelines: (command) => options.fallback !== undefined && !this.handlers.has(command),
+      maxPendingOutput: options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT,
+      dropped: (session, reason) => {
+        this.sessions.delete(session);
+        const report =
+          options.onClientDropped ??
+          ((who: string, why: string) =>
+            process.stderr.write(`jobshim: disconnected client ${who}: ${why}\n`));
+        report(session.connection.description, reason);
+      },
     };
   }
 

@@ -11,6 +11,8 @@ export interface ByteConnection {
   onClose(listener: (error?: Error) => void): void;
   close(): void;
   readonly closed: boolean;
+  /** Bytes written but not yet taken by the peer, where the transport can tell (bounds a slow reader). */
+  readonly pendingWriteBytes?: number;
 }
 
 /** Shared bookkeeping: early-data queue and a single close notification. */

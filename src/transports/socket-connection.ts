@@ -22,6 +22,10 @@ export class SocketConnection extends BaseConnection {
     if (!this.socket.destroyed) this.socket.write(text);
   }
 
+  get pendingWriteBytes(): number {
+    return this.socket.writableLength;
+  }
+
   close(): void {
     this.socket.end();
     this.socket.destroySoon?.();

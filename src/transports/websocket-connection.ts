@@ -33,6 +33,10 @@ export class WebSocketConnection extends BaseConnection {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(Buffer.from(text, "utf8"));
   }
 
+  get pendingWriteBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
   close(): void {
     this.socket.close();
     setTimeout(() => this.socket.terminate(), 1000).unref();
