@@ -1,7 +1,8 @@
 /**
  * A scripted upstream for the "unknown future MigrationStatus" scenarios: real QEMU underneath,
  * plus a status no schema knows, told the way a newer QEMU would tell it — a MIGRATION event
- * with it, and query-migrate answering with it until the script stops. Everything else is
+ * with it, and query-migrate answering with it until the script stops or QEMU reports a status
+ * of its own. Everything else is
  * QEMU's own answer. Only the facade sees this; the client under test talks to the facade.
  */
 
@@ -16,6 +17,8 @@ export function injectingUpstream(inner: Upstream): InjectingUpstream {
   const listeners: ((event: QmpEvent) => void)[] = [];
   let injected: string | null = null;
   inner.onEvent((event) => {
+    // QEMU moved on: a newer QEMU's query-migrate would now name QEMU's new status too.
+    if (event.event === "MIGRATION") injected = null;
     for (const listener of listeners) listener(event);
   });
   return {

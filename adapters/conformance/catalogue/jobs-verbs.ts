@@ -172,7 +172,9 @@ export const VERB_SCENARIOS: JobScenario[] = [
   verbScenario({
     name: "verbs/cancelled",
     tags: ["precopy", "cancel"],
-    doc: "Source cancelled, destination failed (both concluded): dismiss only.",
+    doc:
+      "Source cancelled (concluded): dismiss only. The destination job fails too, but 7.2's " +
+      "destination QEMU exits with it and its facade closes: that state cannot be held.",
     reach: {
       steps: [
         ...startHeld({ autoDismiss: false }),
@@ -183,14 +185,11 @@ export const VERB_SCENARIOS: JobScenario[] = [
       source: ["ok job-migrate", "ok job-cancel"],
       destination: ["ok job-migrate-incoming"],
     },
-    walks: [
-      { at: held("outgoing", "cancelled"), on: "source" },
-      { at: held("incoming", "failed"), on: "destination" },
-    ],
-    leave: { steps: dismissBoth, source: ["ok job-dismiss"], destination: ["ok job-dismiss"] },
+    walks: [{ at: held("outgoing", "cancelled"), on: "source" }],
+    leave: { steps: [verb("dismiss")], source: ["ok job-dismiss"], destination: [] },
     events: {
       source: [...RUNNING, ...CANCELLED, "status null"],
-      destination: [...RUNNING, ...FAILED, "status null"],
+      destination: [...RUNNING, ...FAILED],
     },
   }),
   verbScenario({

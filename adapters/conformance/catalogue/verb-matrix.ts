@@ -53,6 +53,7 @@ export const HELD_STATES: readonly HeldState[] = [
   { machine: "incoming", substatus: "postcopy-active", status: "running", accepts: ["pause"] },
   { machine: "incoming", substatus: "postcopy-paused", status: "paused", accepts: ["resume", "change"] },
   { machine: "incoming", substatus: "completed", status: "concluded", accepts: ["dismiss"] },
+  // Not held on 7.2: its destination QEMU exits when the incoming migration fails.
   { machine: "incoming", substatus: "failed", status: "concluded", accepts: ["dismiss"] },
 ];
 
