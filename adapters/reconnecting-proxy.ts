@@ -12,8 +12,10 @@ import { QmpServer } from "../src/qmp/server.ts";
 import { QmpCommandError, type QmpServerSession } from "../src/qmp/server-session.ts";
 import { formatAddress, parseAddress, type QmpAddress } from "../src/transports/address.ts";
 import type { ByteConnection } from "../src/transports/byte-connection.ts";
-import { type Listener, listenTransport } from "../src/transports/listen.ts";
+import type { Listener } from "../src/transports/listen.ts";
 import type { JobFacadeOptions } from "./job-facade/facade.ts";
+import type { CommandPolicy } from "./policy/command-policy.ts";
+import { type ListenerAccess, listenWithAccess } from "./policy/listener-access.ts";
 import { createJobFacadeProxy, createLegacyFacadeProxy, type FacadeProxy } from "./proxy.ts";
 
 /** The part of a proxy generation the supervisor uses. */
@@ -23,6 +25,8 @@ export interface ReconnectingProxyOptions {
   /** QEMU's (or a job backend's) QMP address; it is dialled again whenever it goes away. */
   upstream: string | QmpAddress;
   listen?: readonly (string | QmpAddress)[];
+  /** Access rules for every listener not given its own (adapters/policy/listener-access.ts). */
+  access?: ListenerAccess;
   /** Which facade each generation runs; default the job facade. */
   facade?: "jobs" | "legacy";
   jobFacade?: JobFacadeOptions;
@@ -33,7 +37,7 @@ export interface ReconnectingProxyOptions {
 }
 
 export interface ReconnectingProxy {
-  listen(address: string | QmpAddress): Promise<Listener>;
+  listen(address: string | QmpAddress, access?: ListenerAccess): Promise<Listener>;
   /** The generation serving now, undefined while QEMU is away. */
   readonly current: Generation | undefined;
   /** How many times QEMU was reached (1 after the first connection). */
@@ -106,8 +110,9 @@ export async function createReconnectingProxy(options: ReconnectingProxyOptions)
   };
   const running = supervise();
 
-  const attach = (connection: ByteConnection): QmpServerSession =>
-    current ? current.attach(connection) : waiting.attach(connection);
+  // While QEMU is away every command is refused anyway, whatever the listener's policy.
+  const attach = (connection: ByteConnection, policy: CommandPolicy | undefined): QmpServerSession =>
+    current ? current.attach(connection, policy) : waiting.attach(connection);
 
   const proxy: ReconnectingProxy = {
     get current() {
@@ -118,9 +123,13 @@ export async function createReconnectingProxy(options: ReconnectingProxyOptions)
     },
     whenConnected: () =>
       current ? Promise.resolve(current) : new Promise((resolve) => waiters.push(resolve)),
-    listen: async (listenAddress) => {
+    listen: async (listenAddress, access = options.access ?? {}) => {
       const parsed = typeof listenAddress === "string" ? parseAddress(listenAddress) : listenAddress;
-      const listener = await listenTransport(parsed, (connection) => void attach(connection));
+      const listener = await listenWithAccess(
+        parsed,
+        access,
+        (connection, policy) => void attach(connection, policy),
+      );
       listeners.push(listener);
       return listener;
     },
