@@ -14,12 +14,12 @@ describe("the conformance catalogue", () => {
     }
   });
 
-  it("gives every job scenario an expected trace for the sides it checks", () => {
+  it("gives every job scenario an expected trace", () => {
     for (const entry of CATALOGUE.filter((e) => e.api === "jobs")) {
       const expected = entry.api === "jobs" ? Object.values(entry.scenario.expect) : [];
-      expect(expected.length, entry.name).toBeGreaterThan(0);
-      for (const side of expected)
-        expect(side.events.length + side.replies.length, entry.name).toBeGreaterThan(0);
+      // A side may be expected to see nothing (a source without a job); not every side.
+      const lines = expected.reduce((sum, side) => sum + side.events.length + side.replies.length, 0);
+      expect(lines, entry.name).toBeGreaterThan(0);
     }
   });
 
