@@ -1,10 +1,12 @@
 /**
  * A facade proxy that outlives its QEMU (issue 9, faults). One proxy generation (adapters/proxy.ts)
- * serves while QEMU's socket answers; when QEMU goes, that generation ends as it always did
- * (pending calls fail with the connection error, the job concludes as failed, its clients are
- * disconnected), but the listeners stay: clients that connect meanwhile are greeted and every
- * command is refused with a clear "not connected" error, and the proxy keeps trying QEMU's
- * address until it answers, then serves a new generation on the same listeners.
+ * serves while QEMU's socket answers; when the connection goes, that generation ends (pending
+ * calls fail with the connection error, its clients are disconnected), but the listeners stay:
+ * clients that connect meanwhile are greeted and every command is refused with a clear "not
+ * connected" error, and the proxy keeps trying QEMU's address until it answers, then serves a new
+ * generation on the same listeners. The migration job lives in a journal between generations
+ * (job-journal.ts): the next generation adopts it under the same id, or concludes it as failed
+ * when the QEMU it finds has no migration (the old one died).
  */
 import { QmpClient } from "../src/qmp/client.ts";
 import type { QmpVersion } from "../src/qmp/protocol.ts";
@@ -14,6 +16,7 @@ import { formatAddress, parseAddress, type QmpAddress } from "../src/transports/
 import type { ByteConnection } from "../src/transports/byte-connection.ts";
 import type { Listener } from "../src/transports/listen.ts";
 import type { JobFacadeOptions } from "./job-facade/facade.ts";
+import { fileJournal, type JobJournal, memoryJournal } from "./job-facade/job-journal.ts";
 import type { CommandPolicy } from "./policy/command-policy.ts";
 import { type ListenerAccess, listenWithAccess } from "./policy/listener-access.ts";
 import { createJobFacadeProxy, createLegacyFacadeProxy, type FacadeProxy } from "./proxy.ts";
@@ -30,6 +33,11 @@ export interface ReconnectingProxyOptions {
   /** Which facade each generation runs; default the job facade. */
   facade?: "jobs" | "legacy";
   jobFacade?: JobFacadeOptions;
+  /**
+   * Where the job facade keeps its migration job between connections (job-journal.ts): a file
+   * path also keeps it across a restart of the proxy; default in memory, across reconnects only.
+   */
+  journal?: string | JobJournal;
   /** Pause between attempts to reach QEMU; default 200 ms. */
   retryMs?: number;
   /** Where the proxy says what happened to its upstream; default stderr. */
@@ -52,6 +60,8 @@ export async function createReconnectingProxy(options: ReconnectingProxyOptions)
   const where = formatAddress(address);
   const log = options.log ?? ((message: string) => process.stderr.write(`jobshim proxy: ${message}\n`));
   const retryMs = options.retryMs ?? 200;
+  const journal =
+    typeof options.journal === "string" ? fileJournal(options.journal) : (options.journal ?? memoryJournal());
   const listeners: Listener[] = [];
   let current: Generation | undefined;
   let generations = 0;
@@ -68,7 +78,7 @@ export async function createReconnectingProxy(options: ReconnectingProxyOptions)
         ? await createLegacyFacadeProxy({ upstream: client })
         : await createJobFacadeProxy({
             upstream: client,
-            ...(options.jobFacade ? { facade: options.jobFacade } : {}),
+            facade: { ...options.jobFacade, journal },
           });
     } catch (error) {
       await client.close().catch(() => undefined);

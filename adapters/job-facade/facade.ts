@@ -11,6 +11,7 @@ import type { HandlerContext, QmpHandler } from "../../src/qmp/server-session.ts
 import { checkArgs } from "./arguments.ts";
 import { type FacadeClient, FacadeClients } from "./clients.ts";
 import { generic, idInUse, invalidId, isWellFormedId, jobNotFound, verbRefused } from "./job-errors.ts";
+import { type JobJournal, replayJob } from "./job-journal.ts";
 import { MigrationJob, type MigrationJobOptions } from "./migration-job.ts";
 import type { ProgressOptions } from "./progress.ts";
 import { memberStatuses, mirrorsArgument, SwitchoverTransaction } from "./switchover-transaction.ts";
@@ -26,6 +27,12 @@ export interface JobFacadeOptions {
   clock?: () => number;
   /** Undeclared or impossible status changes QEMU made; default: ignored. */
   onAnomaly?: (jobId: string, message: string) => void;
+  /**
+   * Keeps the migration job beyond this facade (adapters/job-facade/job-journal.ts): a facade
+   * attached later to the same QEMU adopts the migration under the same id. With a journal a
+   * lost connection does not conclude the job: the next facade finds out from QEMU what became of it.
+   */
+  journal?: JobJournal;
 }
 
 type VerbHandler = (tracked: TrackedJob, args: JsonObject) => Promise<void>;
@@ -64,6 +71,7 @@ export class JobFacade {
   static async attach(upstream: Upstream, options: JobFacadeOptions = {}): Promise<JobFacade> {
     const caps = await upstream.execute("query-migrate-capabilities");
     const facade = new JobFacade(upstream, capabilityState(caps, "events") ?? false, options);
+    if (options.journal) await facade.adopt(options.journal);
     // Refused while a migration runs; the next job-migrate turns it on anyway.
     await upstream.execute("migrate-set-capabilities", capsArg({ events: true })).catch(() => undefined);
     return facade;
@@ -260,6 +268,29 @@ export class JobFacade {
     this.jobs.set(tracked.job.id, tracked);
     tracked.announced = true;
     tracked.job.announce();
+    this.options.journal?.save({ options: tracked.job.options, restore: tracked.restore, told: "none" });
+  }
+
+  /**
+   * Takes over the journal's job, as its clients last heard of it, and reports what QEMU did
+   * since. QEMU with no migration state (a new QEMU) means the migration died with the old one.
+   */
+  private async adopt(journal: JobJournal): Promise<void> {
+    const entry = journal.load();
+    if (!entry) return;
+    const details = await this.queryMigrate();
+    const tracked = new TrackedJob(replayJob(entry, this.sink()), entry.restore, this.options.progress);
+    this.jobs.set(entry.options.id, tracked);
+    tracked.announced = true;
+    this.active = tracked;
+    if (details) tracked.noteDetails(details);
+    const status = details?.status;
+    if (typeof status === "string" && status !== "none") this.apply(tracked, status, errorDescOf(details));
+    else this.apply(tracked, "failed", "QEMU exited during the migration");
+    if (this.active === tracked) {
+      this.startPolling();
+      this.scheduleReconcile(tracked);
+    }
   }
 
   // ---- verbs
@@ -314,6 +345,7 @@ export class JobFacade {
   private dismiss(tracked: TrackedJob): void {
     tracked.job.dismiss();
     this.jobs.delete(tracked.job.id);
+    this.options.journal?.forget(tracked.job.id);
   }
 
   private async jobChange(args: JsonObject, context: HandlerContext): Promise<undefined> {
@@ -512,6 +544,8 @@ export class JobFacade {
   /** QEMU is gone: a job it was running ends with a failure, the way QEMU would have ended it. */
   private upstreamClosed(): void {
     this.upstreamGone = true;
+    // The journal's next facade learns from QEMU itself whether the migration survived.
+    if (this.options.journal) return;
     this.enqueue(async () => {
       const tracked = this.active;
       if (!tracked) return;
@@ -542,15 +576,24 @@ export class JobFacade {
       this.clients.broadcast({ event, data, timestamp: { ...timestampOf(this.clock()) } });
     return {
       statusChanged: (id: string, status: JobStatus) => emit("JOB_STATUS_CHANGE", { id, status }),
-      substatusChanged: (id: string, substatus: MigrationStatus, unknown: string | undefined) =>
+      substatusChanged: (id: string, substatus: MigrationStatus, unknown: string | undefined) => {
+        this.journalTold(id, substatus);
         emit("JOB_SUBSTATUS_CHANGE", {
           id,
           type: "migration",
           substatus,
           ...(unknown === undefined ? {} : { "unknown-status": unknown }),
-        }),
+        });
+      },
       anomaly: this.options.onAnomaly,
     };
+  }
+
+  /** The journal follows what the job's clients were told (job-journal.ts). */
+  private journalTold(id: string, told: MigrationStatus): void {
+    const tracked = this.jobs.get(id);
+    if (!this.options.journal || !tracked) return;
+    this.options.journal.save({ options: tracked.job.options, restore: tracked.restore, told });
   }
 }
 
