@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { type ListenerAccess, parseSocketMode } from "../../adapters/policy/listener-access.ts";
 import { resolvePolicy } from "../../adapters/policy/policy-file.ts";
 import { createJobFacadeProxy, createLegacyFacadeProxy } from "../../adapters/proxy.ts";
+import { createReconnectingProxy } from "../../adapters/reconnecting-proxy.ts";
 import { formatAddress } from "../../src/transports/address.ts";
 
 interface ProxyFlags {
@@ -12,6 +13,8 @@ interface ProxyFlags {
   allowRemote?: boolean;
   policy?: string;
   policyFile?: string;
+  reconnect?: boolean;
+  journal?: string;
 }
 
 /**
@@ -43,11 +46,21 @@ export function registerProxyCommand(program: Command): void {
       "--policy-file <path>",
       "command policy from a JSON file: {name?, allow: [patterns], deny?: [patterns]}",
     )
+    .option(
+      "--reconnect",
+      "outlive upstream: keep listening while it is away and serve it again when it returns",
+    )
+    .option(
+      "--journal <path>",
+      "with --reconnect: keep the migration job in this file, so a restarted proxy adopts it under its id",
+    )
     .action(async (flags: ProxyFlags) => {
       if (flags.facade !== "jobs" && flags.facade !== "legacy")
         throw new Error(
           `unknown facade '${flags.facade}': this proxy runs 'jobs' (migration as a job) or 'legacy' (legacy API over jobs)`,
         );
+      if (flags.journal !== undefined && !flags.reconnect) throw new Error("--journal needs --reconnect");
+      if (flags.reconnect) return serveReconnecting(flags);
       const create = flags.facade === "jobs" ? createJobFacadeProxy : createLegacyFacadeProxy;
       const proxy = await create({ upstream: flags.upstream, listen: flags.listen, access: accessOf(flags) });
       for (const listener of proxy.listeners)
@@ -61,6 +74,31 @@ export function registerProxyCommand(program: Command): void {
       await proxy.close();
       process.stderr.write(`jobshim proxy: stopped (${why})\n`);
     });
+}
+
+/** `--reconnect`: runs until SIGINT/SIGTERM, whatever upstream does (adapters/reconnecting-proxy.ts). */
+async function serveReconnecting(flags: ProxyFlags): Promise<void> {
+  const proxy = await createReconnectingProxy({
+    upstream: flags.upstream,
+    facade: flags.facade === "legacy" ? "legacy" : "jobs",
+    access: accessOf(flags),
+    ...(flags.journal ? { journal: flags.journal } : {}),
+  });
+  try {
+    for (const address of flags.listen) {
+      const listener = await proxy.listen(address);
+      process.stderr.write(`jobshim proxy: listening on ${formatAddress(listener.address)}\n`);
+    }
+  } catch (error) {
+    await proxy.close();
+    throw error;
+  }
+  const why = await new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("interrupted"));
+    process.once("SIGTERM", () => resolve("terminated"));
+  });
+  await proxy.close();
+  process.stderr.write(`jobshim proxy: stopped (${why})\n`);
 }
 
 /** Checked before anything starts: a bad mode or policy file stops the proxy with one line. */
