@@ -160,9 +160,17 @@ describe("the verdict is stable under noise (synthetic series)", () => {
     );
   });
 
+  // The noise moves the measured dirty rate and bandwidth in opposite directions, so ±25% can make a
+  // true q of 1.3 read as 0.78 for a pass or two: a real dip below 1, not noise the verdict must
+  // ignore. ±10% keeps the measured q above 1.06, which is what "stable under noise" promises.
+  const smallNoises = fc.array(fc.double({ min: -0.1, max: 0.1, noNaN: true }), {
+    minLength: 3,
+    maxLength: 30,
+  });
+
   it("q ≥ 1.3 with a working set beyond the downtime budget: not-converging at every judged pass", () => {
     fc.assert(
-      fc.property(fc.double({ min: 1.3, max: 4, noNaN: true }), noises, (q, noise) => {
+      fc.property(fc.double({ min: 1.3, max: 4, noNaN: true }), smallNoises, (q, noise) => {
         const views = replay(synthetic(q, noise));
         for (const view of views) expect(view.convergence).not.toBe("converging");
         expect(views.at(-1)?.convergence).toBe("not-converging");
