@@ -84,11 +84,12 @@ async function runEntry(entry: CatalogueEntry, target: TargetOptions): Promise<S
   if (entry.api === "jobs" && Object.keys(entry.scenario.expect).length === 0)
     return done({ status: "fail", reason: "the scenario declares no expected trace", sections: [] });
   try {
-    const sections =
+    const { sections, error } =
       entry.api === "jobs"
         ? await jobSections(entry.scenario, target)
-        : await legacySections(entry.scenario, target);
+        : { sections: await legacySections(entry.scenario, target), error: undefined };
     const mismatch = sections.map(firstMismatch).find((m) => m !== undefined);
+    if (error !== undefined) return done({ status: "fail", reason: error, sections });
     if (!mismatch) return done({ status: "pass" });
     return done({
       status: "fail",
@@ -111,19 +112,23 @@ function via(entry: CatalogueEntry, target: TargetOptions): string {
     : "legacy: legacy∘jobs∘QEMU, against QEMU";
 }
 
-async function jobSections(scenario: JobScenario, target: TargetOptions): Promise<TraceSection[]> {
-  const traces = await withTarget(startJobTarget(target, scenario.fillMiB ?? JOB_FILL_MIB), (t) =>
+async function jobSections(
+  scenario: JobScenario,
+  target: TargetOptions,
+): Promise<{ sections: TraceSection[]; error?: string }> {
+  const run = await withTarget(startJobTarget(target, scenario.fillMiB ?? JOB_FILL_MIB), (t) =>
     runJobScenario(scenario, t),
   );
-  return (Object.keys(scenario.expect) as JobSide[]).flatMap((side) => {
+  const sections = (Object.keys(scenario.expect) as JobSide[]).flatMap((side) => {
     const expected = scenario.expect[side];
-    const observed = traces[side] ?? { events: [], replies: [] };
+    const observed = run.traces[side] ?? { events: [], replies: [] };
     if (!expected) return [];
     return [
       { title: `${side} events`, expected: expected.events, observed: observed.events },
       { title: `${side} replies`, expected: expected.replies, observed: observed.replies },
     ];
   });
+  return run.error === undefined ? { sections } : { sections, error: run.error };
 }
 
 async function legacySections(scenario: LegacyScenario, target: TargetOptions): Promise<TraceSection[]> {

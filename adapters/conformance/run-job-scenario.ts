@@ -28,12 +28,24 @@ export interface JobTarget {
 export type JobTraces = Partial<Record<JobSide, SideTrace>>;
 
 const QUIET_MS = 300;
+/** How long a wait lasts by default: every catalogue migration takes a few seconds at most. */
+const WAIT_MS = 15_000;
 const SAMPLE_MS = 100;
 
-export async function runJobScenario(scenario: JobScenario, target: JobTarget): Promise<JobTraces> {
+/**
+ * The traces, and the step that broke if one did (a wait that timed out, a target that cannot
+ * inject): the traces up to that point are kept so that a report can show how far it got.
+ */
+export interface JobRun {
+  traces: JobTraces;
+  error?: string;
+}
+
+export async function runJobScenario(scenario: JobScenario, target: JobTarget): Promise<JobRun> {
   const sides = usedSides(scenario);
   const sessions = new Map<JobSide, RecordingSession>();
   const replies = new Map<JobSide, string[]>(sides.map((s) => [s, []]));
+  let error: string | undefined;
   try {
     for (const side of sides)
       sessions.set(
@@ -41,20 +53,19 @@ export async function runJobScenario(scenario: JobScenario, target: JobTarget): 
         await RecordingSession.open(side === "destination" ? target.destination : target.source),
       );
     const context: Context = { sessions, replies, target, sentAt: new Map() };
-    for (const step of scenario.steps) await runStep(step, context);
+    try {
+      for (const step of scenario.steps) await runStep(step, context);
+    } catch (broken) {
+      error = broken instanceof Error ? broken.message : String(broken);
+    }
     await sleep(QUIET_MS);
     const racy = new Set(scenario.racy ?? []);
-    return Object.fromEntries(
-      sides.map((side) => [
-        side,
-        {
-          events: arrange(jobEventLines(sessions.get(side)?.entries ?? []), scenario).filter(
-            (l) => !racy.has(l),
-          ),
-          replies: replies.get(side) ?? [],
-        },
-      ]),
-    );
+    const trace = (side: JobSide): SideTrace => ({
+      events: arrange(jobEventLines(sessions.get(side)?.entries ?? []), scenario).filter((l) => !racy.has(l)),
+      replies: replies.get(side) ?? [],
+    });
+    const traces: JobTraces = Object.fromEntries(sides.map((side) => [side, trace(side)]));
+    return error === undefined ? { traces } : { traces, error };
   } finally {
     await Promise.all([...sessions.values()].map((s) => s.close().catch(() => undefined)));
   }
@@ -139,7 +150,7 @@ async function waitForEvent(
 ): Promise<void> {
   const [kind, wanted] = "waitSub" in step ? ["sub", step.waitSub] : ["status", step.waitStatus];
   const prefix = step.job === undefined ? kind : `${step.job} ${kind}`;
-  const deadline = Date.now() + (step.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (step.timeoutMs ?? WAIT_MS);
   while (Date.now() < deadline) {
     const seen = jobEventLines(session.entries.slice(from)).map((l) => l.replace(/\/.*$/, ""));
     if (wanted.some((w) => seen.includes(`${prefix} ${w}`))) return;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { jobTypesOf, probeQemu } from "../../../adapters/conformance/probe-qemu.ts";
 import { findQemuBinary } from "../../../adapters/qemu-pair.ts";
+import type { JsonObject } from "../../../src/qmp/json-value.ts";
 import { migrationSkipReason } from "../../helpers/migration-pair.ts";
 
 const skip = migrationSkipReason();
@@ -8,7 +9,7 @@ if (skip) console.warn(`\n*** ${skip} ***\n`);
 
 describe("finding a native migration job type", () => {
   // query-qmp-schema hides type names behind numbers: the search follows query-jobs' types.
-  const schema = (values: string[]) => [
+  const schema = (values: string[]): JsonObject[] => [
     { name: "query-jobs", "meta-type": "command", "arg-type": "0", "ret-type": "[101]" },
     { name: "[101]", "meta-type": "array", "element-type": "101" },
     {

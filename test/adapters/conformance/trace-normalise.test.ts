@@ -32,6 +32,28 @@ describe("normaliseTrace", () => {
     ]);
   });
 
+  it("drops only the repeats of a scenario's repeatedStatuses, keeping their first report", () => {
+    const source: TraceEntry[] = [
+      migration("setup"),
+      migration("cancelling"),
+      { kind: "reply", command: "migrate_cancel", return: {} },
+      migration("cancelling"),
+      migration("setup"),
+      migration("cancelled"),
+    ];
+    const trace = normaliseTrace(
+      { scenario: "x", source, destination: [] },
+      { repeatedStatuses: ["cancelling"] },
+    );
+    expect(trace.source).toEqual([
+      'event MIGRATION {"status":"setup"}',
+      'event MIGRATION {"status":"cancelling"}',
+      "reply migrate_cancel {}",
+      'event MIGRATION {"status":"setup"}',
+      'event MIGRATION {"status":"cancelled"}',
+    ]);
+  });
+
   it("summarises MIGRATION_PASS and tells a broken count apart", () => {
     const ok = normaliseTrace({ scenario: "x", source: [pass(1), pass(2)], destination: [pass(2)] }, {});
     expect(ok.passes).toEqual({ source: "counted from 1", destination: "out of order: 2" });
