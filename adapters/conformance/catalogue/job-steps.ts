@@ -47,6 +47,13 @@ export function startHeld(options: MigrateOptions = {}): JobStep[] {
   return [listen(), migrate({ bandwidth: HOLD_BANDWIDTH, ...options }), { waitSub: ["active"] }];
 }
 
+/**
+ * QEMU 7.2 announces postcopy-active on the destination before its postcopy is running; a
+ * connection broken in that gap fails the destination instead of pausing it (seen once in
+ * about a hundred runs). A pause therefore waits this long into postcopy first.
+ */
+export const SETTLE_BEFORE_PAUSE: JobStep = { sleepMs: 500 };
+
 export const speedUp = (on: JobSide = "source"): JobStep => ({
   run: "job-change",
   on,

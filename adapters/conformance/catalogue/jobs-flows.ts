@@ -4,7 +4,16 @@
  * future QEMU, the progress meter, and switchover transactions with mirror jobs (decision 0003).
  */
 import type { JobScenario, JobStep, SideTrace } from "./job-scenario.ts";
-import { FAST_BANDWIDTH, HOLD_BANDWIDTH, listen, migrate, speedUp, startHeld, verb } from "./job-steps.ts";
+import {
+  FAST_BANDWIDTH,
+  HOLD_BANDWIDTH,
+  listen,
+  migrate,
+  SETTLE_BEFORE_PAUSE,
+  speedUp,
+  startHeld,
+  verb,
+} from "./job-steps.ts";
 import { DESTINATION_FAILED, RUNNING } from "./jobs-cancel.ts";
 import { refusedLine } from "./verb-matrix.ts";
 
@@ -151,6 +160,7 @@ export const FLOW_SCENARIOS: JobScenario[] = [
       "the migration completes.",
     steps: [
       ...postcopyStart,
+      SETTLE_BEFORE_PAUSE,
       verb("pause"),
       ...waitBoth("postcopy-paused"),
       { query: "paused" },

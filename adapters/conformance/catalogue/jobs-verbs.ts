@@ -11,6 +11,7 @@ import {
   HOLD_BANDWIDTH,
   listen,
   migrate,
+  SETTLE_BEFORE_PAUSE,
   speedUp,
   startHeld,
   verb,
@@ -258,7 +259,7 @@ export const VERB_SCENARIOS: JobScenario[] = [
       "Postcopy paused (source standby, destination paused): resume and change on both, nothing " +
       "else (set-speed is refused as such); resuming both recovers and completes.",
     reach: {
-      steps: [...inPostcopy, verb("pause"), ...waitBoth("postcopy-paused")],
+      steps: [...inPostcopy, SETTLE_BEFORE_PAUSE, verb("pause"), ...waitBoth("postcopy-paused")],
       source: [...postcopyReadyReplies, "ok job-complete", "ok job-pause"],
       destination: ["ok job-migrate-incoming"],
     },

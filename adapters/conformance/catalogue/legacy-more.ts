@@ -83,6 +83,8 @@ export const MORE_LEGACY_SCENARIOS: LegacyScenario[] = [
       { waitFor: ["postcopy-active"] },
       // Paused before the destination entered postcopy, its incoming side fails instead.
       { waitFor: ["postcopy-active"], on: "destination" },
+      // 7.2's destination must be running postcopy, not only announce it (job-steps.ts).
+      { sleepMs: 500 },
       { run: "migrate-pause" },
       { waitFor: ["postcopy-paused"] },
       { waitFor: ["postcopy-paused"], on: "destination" },
