@@ -55,7 +55,9 @@ const FORBIDDEN = [
   /^Parameter '.*' is (unexpected|missing)$/,
   /^Invalid parameter type for/,
   /^Parameter '.*' does not accept value/,
-  /^Parameter '.*' expects (a|an) /,
+  // The visitor's "expects uint64"; not a command's own range check ("expects an integer in
+  // the range of 0 to (2000 * 1000) ms" from migrate-set-parameters), which is QEMU's to make.
+  /^Parameter '[^']*' expects (?!an integer in the range)/,
 ];
 
 export function isForbiddenUpstreamError(desc: string): boolean {
