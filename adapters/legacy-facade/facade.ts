@@ -189,9 +189,14 @@ export class LegacyFacade {
   /** QEMU's migrate_cancel: a silent no-op unless an outgoing migration can be cancelled. */
   private async cancel(): Promise<undefined> {
     const job = this.job;
-    if (!job || job.direction !== "outgoing") return undefined;
+    if (job?.direction !== "outgoing") return undefined;
     await this.until(job, (s) => s !== "none");
-    if (job.concluded || job.substatus === "cancelling") return undefined;
+    if (job.concluded) return undefined;
+    // QEMU sets cancelling again (a same-status change) and reports it again.
+    if (job.substatus === "cancelling") {
+      this.tell(job, "cancelling");
+      return undefined;
+    }
     if (POSTCOPY.includes(job.substatus)) throw errors.postcopyCancel();
     // QEMU enters cancelling before it answers; what follows comes from its migration thread,
     // after the reply. A backend that reports the end first has it told after the reply.

@@ -29,8 +29,9 @@ export const MORE_LEGACY_SCENARIOS: LegacyScenario[] = [
     tags: ["precopy", "events", "cancel"],
     doc:
       "Two migrate_cancel back to back: the second lands while cancelling (or after cancelled) " +
-      "and is a silent no-op either way. QEMU 7.2 then repeats `cancelling` (a same-status " +
-      "change); the facade reports the change once.",
+      "and is a silent no-op either way. Landing in cancelling, QEMU 7.2 repeats `cancelling` (a " +
+      "same-status change) and so does the legacy facade; whether it lands there is a race, so " +
+      "repeats are compared once.",
     repeatedStatuses: ["cancelling"],
     steps: [
       ...start(),

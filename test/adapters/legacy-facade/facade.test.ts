@@ -294,6 +294,21 @@ describe("legacy facade over a job backend", () => {
     expect(client.events().slice(2)).toEqual(["MIGRATION cancelling", "REPLY", "MIGRATION cancelled"]);
   });
 
+  it("a second migrate_cancel while cancelling repeats cancelling, as QEMU's same-status change does", async () => {
+    const { backend, client, call, eventsOn, migrate } = await setup();
+    await eventsOn();
+    await migrate();
+    backend.sub(JOB, "cancelling");
+    await tick();
+    await call("migrate_cancel");
+    await afterReply();
+    expect(client.events().filter((e) => e === "MIGRATION cancelling")).toEqual([
+      "MIGRATION cancelling",
+      "MIGRATION cancelling",
+    ]);
+    expect(backend.commandsSent().filter((c) => c === "job-cancel")).toEqual([]);
+  });
+
   it("migrate-start-postcopy in setup answers {} at once and switches with job-complete once active (QEMU 7.2 keeps the request)", async () => {
     const { backend, call, migrate } = await setup();
     const completes = () => backend.calls.filter((c) => c.command === "job-complete").map((c) => c.args);
