@@ -19,6 +19,9 @@
  *   (a second `cancelling` when migrate_cancel lands while cancelling; the false `setup` a
  *   destination sends on migrate-recover, decision 0001 "Learned from QEMU 7.2"), while a facade
  *   tells each status change once. The first report of the status is still compared.
+ * - QEMU's text for a dead peer: a write to a socket whose peer died fails with EPIPE or with
+ *   ECONNRESET depending on when the kernel noticed, so "Broken pipe" and "Connection reset by
+ *   peer" are one error (real QEMU 7.2 gives either for the same scenario).
  * - A scenario's `racyReplies`: the replies of those commands leave the ordered list and are
  *   listed after it, unordered against events (QEMU's main thread answers while its migration
  *   thread reports; 7.2 shows both orders). The replies themselves are still compared.
@@ -52,9 +55,11 @@ export function normaliseTrace(
   };
 }
 
+const DEAD_PEER = /Unable to write to socket: (?:Broken pipe|Connection reset by peer)/g;
+
 export function normaliseEntries(entries: readonly TraceEntry[], racy: readonly string[] = []): string[] {
   return entries.flatMap((entry) => {
-    const line = normaliseEntry(entry, racy);
+    const line = normaliseEntry(entry, racy)?.replace(DEAD_PEER, "Unable to write to socket: <peer gone>");
     return line === undefined ? [] : [line];
   });
 }

@@ -32,6 +32,21 @@ describe("normaliseTrace", () => {
     ]);
   });
 
+  it("folds the two texts of a dead peer into one, and keeps every other error text", () => {
+    const failed = (desc: string): TraceEntry => ({
+      kind: "snapshot",
+      label: "end",
+      info: { status: "failed", "error-desc": desc },
+    });
+    const [epipe, reset, other] = [
+      "Unable to write to socket: Broken pipe",
+      "Unable to write to socket: Connection reset by peer",
+      "Unable to write to socket: Permission denied",
+    ].map((desc) => normaliseTrace({ scenario: "x", source: [failed(desc)], destination: [] }, {}).source);
+    expect(epipe).toEqual(reset);
+    expect(other).not.toEqual(epipe);
+  });
+
   it("drops only the repeats of a scenario's repeatedStatuses, keeping their first report", () => {
     const source: TraceEntry[] = [
       migration("setup"),
