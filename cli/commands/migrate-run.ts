@@ -4,6 +4,8 @@
  * then the job followed by polling query-jobs until it concludes. Not converging is said out loud
  * with its remedies; with postcopy allowed, job-complete switches to postcopy. On abort the job
  * is cancelled, so the source keeps running; every socket and facade is closed in all cases.
+ * With `--storage`, the disks are mirrored to the destination first (migrate-storage.ts) and the
+ * migration switches over together with the mirrors.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,12 +22,21 @@ import {
   verdictWord,
   whyNotConverging,
 } from "./migrate-advice.ts";
+import {
+  type MirrorView,
+  mirrorPercent,
+  mirrorsText,
+  type StorageDisk,
+  StorageMirrors,
+} from "./migrate-storage.ts";
 
 export interface MigrateOptions {
   source: string;
   dest: string;
   uri: string | undefined;
   postcopy: boolean;
+  /** Disks to mirror to the destination; empty for shared storage. */
+  storage?: readonly StorageDisk[];
   maxBandwidth: number | undefined;
   downtimeLimitMs: number | undefined;
   json: boolean;
@@ -58,11 +69,22 @@ export async function runMigrate(options: MigrateOptions): Promise<MigrateOutcom
     };
     const source = await side(options.source, "source");
     const destination = await side(options.dest, "destination");
+    const out = new Output(options);
+    let mirrors: StorageMirrors | undefined;
+    if (options.storage !== undefined && options.storage.length > 0) {
+      const started = await StorageMirrors.start(source, destination, options.storage, dir);
+      mirrors = started;
+      cleanups.push(() => started.cleanup());
+      out.notice("storage", `mirroring ${options.storage.map((d) => d.node).join(", ")} to the destination`);
+      await started.waitReady(options.signal, (views) => out.storage(views), options.pollMs ?? 250);
+    }
     return await migrate(
       options,
+      out,
       source,
       destination,
       options.uri ?? `unix:${path.join(dir, "migration.sock")}`,
+      mirrors,
     );
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -71,11 +93,12 @@ export async function runMigrate(options: MigrateOptions): Promise<MigrateOutcom
 
 async function migrate(
   options: MigrateOptions,
+  out: Output,
   source: QmpClient,
   destination: QmpClient,
   uri: string,
+  mirrors: StorageMirrors | undefined,
 ): Promise<MigrateOutcome> {
-  const out = new Output(options);
   // The verdict weighs the downtime limit: pass QEMU's current one when none was given.
   const parameters = (await source.execute("query-migrate-parameters")) as JsonObject;
   const downtimeLimit = options.downtimeLimitMs ?? Number(parameters["downtime-limit"] ?? 300);
@@ -86,13 +109,14 @@ async function migrate(
     postcopy: options.postcopy,
     "auto-dismiss": false,
     "downtime-limit": downtimeLimit,
+    ...(mirrors === undefined ? {} : { mirrors: mirrors.jobIds }),
     ...(options.maxBandwidth === undefined ? {} : { "max-bandwidth": options.maxBandwidth }),
   });
   out.notice("started", `migrating to ${uri}${options.postcopy ? " (postcopy allowed)" : ""}`);
   const started = Date.now();
   let job: JsonObject;
   try {
-    job = await follow(options, source, out);
+    job = await follow(options, source, out, mirrors);
   } catch (error) {
     if (!options.signal.aborted) throw error;
     await cancel(source, out);
@@ -119,7 +143,12 @@ async function migrate(
 }
 
 /** Polls the source job, shows it, speaks up about convergence, and switches to postcopy when allowed. */
-async function follow(options: MigrateOptions, client: QmpClient, out: Output): Promise<JsonObject> {
+async function follow(
+  options: MigrateOptions,
+  client: QmpClient,
+  out: Output,
+  mirrors: StorageMirrors | undefined,
+): Promise<JsonObject> {
   let advised = false;
   let stallSaid = false;
   let completing = false;
@@ -128,7 +157,7 @@ async function follow(options: MigrateOptions, client: QmpClient, out: Output): 
     const job = await findJob(client, SOURCE_JOB);
     if (!job) throw new Error(`job '${SOURCE_JOB}' vanished from query-jobs`);
     const facts = factsOf(job);
-    out.progress(job, facts);
+    out.progress(job, facts, await mirrors?.views());
     if (job.status === "concluded") return job;
     if (facts.convergence === "not-converging" && !advised) {
       advised = true;
@@ -209,7 +238,16 @@ class Output {
 
   constructor(private readonly options: MigrateOptions) {}
 
-  progress(job: JsonObject, facts: ConvergenceFacts): void {
+  /** While the mirrors copy, before the migration starts. */
+  storage(views: readonly MirrorView[]): void {
+    if (this.options.json) {
+      this.json({ type: "storage", mirrors: views.map(mirrorJson) });
+      return;
+    }
+    this.draw(mirrorsText(views), Date.now(), false);
+  }
+
+  progress(job: JsonObject, facts: ConvergenceFacts, mirrors?: readonly MirrorView[]): void {
     const sample = sampleOf(job);
     const now = Date.now();
     const percent = this.line.percent(sample);
@@ -227,6 +265,7 @@ class Output {
         convergence: facts.convergence,
         passes: facts.passes,
         ...(facts.expectedRemainingMs === undefined ? {} : { "eta-ms": facts.expectedRemainingMs }),
+        ...(mirrors === undefined ? {} : { mirrors: mirrors.map(mirrorJson) }),
       });
       return;
     }
@@ -237,11 +276,17 @@ class Output {
           ? "--"
           : `${(facts.expectedRemainingMs / 1000).toFixed(1)}s`;
     const bar = "#".repeat(Math.round(percent * 0.3)).padEnd(30, "-");
-    const text = `${`${sample.status}/${sample.substatus}`.padEnd(24)} [${bar}] ${String(percent).padStart(3)}%  ${mib(sample.current)} of ~${mib(sample.total)}  ${mib(rate)}/s  ETA ${eta}  ${verdictWord(facts)}`;
+    const disks = mirrors === undefined ? "" : `  ${mirrorsText(mirrors)}`;
+    const text = `${`${sample.status}/${sample.substatus}`.padEnd(24)} [${bar}] ${String(percent).padStart(3)}%  ${mib(sample.current)} of ~${mib(sample.total)}  ${mib(rate)}/s  ETA ${eta}  ${verdictWord(facts)}${disks}`;
+    this.draw(text, now, sample.status === "concluded");
+  }
+
+  /** Redrawn in place on a terminal, else a line a second (and always the last one). */
+  private draw(text: string, now: number, last: boolean): void {
     if (this.options.interactive) {
       this.options.write(`\r\x1b[K${text}`);
       this.drawn = true;
-    } else if (now - this.lastPrinted >= 1000 || sample.status === "concluded") {
+    } else if (now - this.lastPrinted >= 1000 || last) {
       this.options.write(`${text}\n`);
       this.lastPrinted = now;
     }
@@ -263,6 +308,17 @@ class Output {
   private json(object: JsonObject): void {
     this.options.write(`${JSON.stringify({ time: Date.now(), ...object })}\n`);
   }
+}
+
+function mirrorJson(view: MirrorView): JsonObject {
+  return {
+    node: view.node,
+    "job-id": view.id,
+    status: view.status,
+    "current-progress": view.current,
+    "total-progress": view.total,
+    percent: mirrorPercent(view),
+  };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

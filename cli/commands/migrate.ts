@@ -1,17 +1,20 @@
 /**
- * `jobshim migrate --source ADDRESS --dest ADDRESS [--uri URI] [--postcopy] [--json]`: a live
- * migration between two running QEMUs through the job facade, with an honest progress line.
+ * `jobshim migrate --source ADDRESS --dest ADDRESS [--uri URI] [--postcopy] [--json]
+ * [--storage NODE[=DEST_NODE]]...`: a live migration between two running QEMUs through the job
+ * facade, with an honest progress line; `--storage` also carries disks without shared storage.
  * Ctrl-C cancels the migration (the source keeps running) and closes everything it opened.
  */
 import type { Command } from "commander";
 import { AddressError, parseAddress } from "../../src/transports/address.ts";
 import { runMigrate } from "./migrate-run.ts";
+import { parseStorage } from "./migrate-storage.ts";
 
 interface MigrateFlags {
   source: string;
   dest: string;
   uri?: string;
   postcopy?: boolean;
+  storage: string[];
   json?: boolean;
   maxBandwidth?: string;
   downtimeLimit?: string;
@@ -31,6 +34,12 @@ export function registerMigrateCommand(program: Command): void {
       "the migration stream's URI (default: a private unix socket; both QEMUs on this host)",
     )
     .option("--postcopy", "allow postcopy; when the copy does not converge, switch to it with job-complete")
+    .option(
+      "--storage <node[=dest-node]>",
+      "mirror the source's block node to the destination's node (default: same name) over NBD, switching over together with the migration; repeat per disk",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option("--max-bandwidth <MiB/s>", "bandwidth limit of the migration")
     .option("--downtime-limit <ms>", "longest pause of the guest allowed at switchover")
     .option("--json", "print one JSON object per line instead of a progress bar")
@@ -73,11 +82,17 @@ function validated(flags: MigrateFlags) {
   if (flags.source === flags.dest) throw new Error("--source and --dest name the same monitor");
   if (flags.uri !== undefined && !/^[a-z][a-z0-9+-]*:./.test(flags.uri))
     throw new Error(`--uri '${flags.uri}' is not a migration URI (e.g. unix:PATH, tcp:HOST:PORT)`);
+  if (flags.storage.length > 0 && flags.postcopy)
+    throw new Error(
+      "--storage cannot be combined with --postcopy: the disks switch over with the migration at pre-switchover, which postcopy never holds at, and after postcopy starts the source could not fall back to its own disks (decision 0003)",
+    );
+  const storage = parseStorage(flags.storage);
   return {
     source: flags.source,
     dest: flags.dest,
     uri: flags.uri,
     postcopy: flags.postcopy === true,
+    storage,
     json: flags.json === true,
     maxBandwidth: optionalPositive(flags.maxBandwidth, "--max-bandwidth", "MiB/s", 1024 * 1024),
     downtimeLimitMs: optionalPositive(flags.downtimeLimit, "--downtime-limit", "milliseconds", 1),
