@@ -80,13 +80,20 @@ function migrate(pair: StoragePair, extra: string[]) {
 
 type Node = { "node-name": string };
 
-/** Nothing of the CLI's set-up is left: no job, no NBD client node, no export, no NBD server. */
-async function expectNothingLeft(pair: StoragePair): Promise<void> {
+/**
+ * Nothing of the CLI's set-up is left: no job, no NBD client node, no export, no NBD server.
+ * After an aborted migration QEMU 7.2's destination exits (decision 0003): then only the source.
+ */
+async function expectNothingLeft(pair: StoragePair, destinationExited = false): Promise<void> {
   const source = pair.source.truth;
   const destination = pair.destination.truth;
   expect(await source.execute("query-jobs")).toEqual([]);
   const nodes = (await source.execute("query-named-block-nodes", { flat: true })) as Node[];
   expect(nodes.map((n) => n["node-name"]).sort()).toEqual(["disk0", "file0"]);
+  if (destinationExited) {
+    await expect(destination.execute("query-status")).rejects.toThrow("QMP connection closed");
+    return;
+  }
   expect(await destination.execute("query-block-exports")).toEqual([]);
   await expect(destination.execute("nbd-server-stop")).rejects.toThrow("NBD server not running");
 }
@@ -97,6 +104,14 @@ function mirrorEnds(pair: StoragePair): unknown[] {
     .filter((e) => (e.data as { device?: string } | undefined)?.device === "jobshim-mirror-disk0")
     .map((e) => e.event)
     .filter((name) => name === "BLOCK_JOB_COMPLETED" || name === "BLOCK_JOB_CANCELLED");
+}
+
+async function waitFor(probe: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function runState(qmp: QmpConnection): Promise<string> {
@@ -159,6 +174,23 @@ describe.skipIf(skip !== undefined)("jobshim migrate --storage on real QEMU 7.2"
     await pair.destination.instance.stop();
     expect(pair.sameContent(pair.source.disk, pair.destination.disk)).toBe(true);
     expect(pair.sameContent(pair.pristine, pair.destination.disk)).toBe(true);
+  }, 60_000);
+
+  it("Ctrl-C mid-migration: the migration and the mirror abort together, the source runs on its intact disk, nothing is left", async () => {
+    const pair = await pairWithoutNbd();
+    // The idle guest sends ~0.6 MiB: at 50 KiB/s that takes ~12 s, time enough to interrupt it.
+    const { child, exited, lines, stderr } = run(pair, ["--storage", "disk0", "--max-bandwidth", "0.05"]);
+    await waitFor(() => lines().some((l) => l.type === "progress" && l.status === "running"), 20_000);
+    child.kill("SIGINT");
+    expect(await exited).toBe(1);
+    expect(stderr()).toMatch(/^jobshim: interrupted: migration cancelled, the source keeps running\n$/);
+    expect(lines().some((l) => l.type === "cancelled")).toBe(true);
+    expect(mirrorEnds(pair)).toEqual(["BLOCK_JOB_CANCELLED"]);
+    expect(await runState(pair.source.truth)).toBe("running");
+    expect(await pair.source.truth.execute("query-migrate")).toMatchObject({ status: "cancelled" });
+    await expectNothingLeft(pair, true);
+    await pair.source.instance.stop();
+    expect(pair.sameContent(pair.pristine, pair.source.disk)).toBe(true);
   }, 60_000);
 
   it("a node the source does not have: one clear line, exit 1, nothing started, the source runs", async () => {
