@@ -78,8 +78,12 @@ export function migrate(s: LegacyState): Step {
   return ok(next, ["setup"]);
 }
 
-/** A silent no-op unless there is something to cancel; 7.2 obeys in postcopy too. */
+/**
+ * A silent no-op unless there is something to cancel; 7.2 obeys in postcopy too. In cancelling,
+ * QEMU sets cancelling again (its compare-and-swap succeeds on the same value) and reports it again.
+ */
 export function cancel(s: LegacyState): Step {
+  if (s.status === "cancelling") return ok(s, ["cancelling"]);
   if (!CANCELLABLE.includes(s.status) && !POSTCOPY.includes(s.status)) return ok(s);
   return ok(enter(s, "cancelling"), ["cancelling"]);
 }
