@@ -6,10 +6,10 @@
  * legacy catalogue (adapters/conformance/catalogue/legacy.ts, read-only here). Without QEMU the comparisons skip loudly.
  */
 import { describe, expect, it } from "vitest";
-import { findQemuBinary, startQemuPair } from "../../../adapters/qemu-pair.ts";
-import { startModelPair } from "../../../src/model/index.ts";
 import { LEGACY_CATALOGUE } from "../../../adapters/conformance/catalogue/legacy.ts";
 import { runNormalised, type ScenarioTarget } from "../../../adapters/conformance/run-legacy-scenario.ts";
+import { findQemuBinary, startQemuPair } from "../../../adapters/qemu-pair.ts";
+import { startModelPair } from "../../../src/model/index.ts";
 import { CATALOGUE, modelBackend, qemuBackend, runScenario } from "./catalogue.ts";
 
 function skipReason(): string | undefined {
