@@ -9,7 +9,7 @@ import { generatedArgumentValidator } from "../src/qmp/argument-validator.ts";
 import { QmpClient } from "../src/qmp/client.ts";
 import { QmpServer } from "../src/qmp/server.ts";
 import type { QmpHandler, QmpServerSession } from "../src/qmp/server-session.ts";
-import { parseAddress, type QmpAddress } from "../src/transports/address.ts";
+import type { QmpAddress } from "../src/transports/address.ts";
 import type { ByteConnection } from "../src/transports/byte-connection.ts";
 import type { Listener } from "../src/transports/listen.ts";
 import { JobFacade, type JobFacadeOptions } from "./job-facade/facade.ts";
@@ -135,9 +135,8 @@ async function serveFacade<F extends ServedFacade>(
     ended,
     close,
     listen: async (address, access = options.access ?? {}) => {
-      const parsed = typeof address === "string" ? parseAddress(address) : address;
       const listener = await listenWithAccess(
-        parsed,
+        address,
         access,
         (connection, policy) => void attach(connection, policy),
       );

@@ -134,9 +134,8 @@ export async function createReconnectingProxy(options: ReconnectingProxyOptions)
     whenConnected: () =>
       current ? Promise.resolve(current) : new Promise((resolve) => waiters.push(resolve)),
     listen: async (listenAddress, access = options.access ?? {}) => {
-      const parsed = typeof listenAddress === "string" ? parseAddress(listenAddress) : listenAddress;
       const listener = await listenWithAccess(
-        parsed,
+        listenAddress,
         access,
         (connection, policy) => void attach(connection, policy),
       );

@@ -5,7 +5,7 @@
  */
 import { chmodSync } from "node:fs";
 import { isIP } from "node:net";
-import { formatAddress, type QmpAddress } from "../../src/transports/address.ts";
+import { formatAddress, parseAddress, type QmpAddress } from "../../src/transports/address.ts";
 import type { ByteConnection } from "../../src/transports/byte-connection.ts";
 import { type Listener, listenTransport } from "../../src/transports/listen.ts";
 import type { CommandPolicy } from "./command-policy.ts";
@@ -52,10 +52,11 @@ export function parseSocketMode(text: string): number {
  * Every proxy front end listens through here, so none can skip a rule.
  */
 export async function listenWithAccess(
-  address: QmpAddress,
+  where: QmpAddress | string,
   access: ListenerAccess,
   accept: (connection: ByteConnection, policy: CommandPolicy | undefined) => void,
 ): Promise<Listener> {
+  const address = typeof where === "string" ? parseAddress(where) : where;
   checkBind(address, access);
   const listener = await listenTransport(address, (connection) => accept(connection, access.policy));
   try {
