@@ -2,33 +2,22 @@
  * Migration capabilities and parameters as QEMU 7.2 lists them (names, order, defaults), with
  * the checks QEMU makes when they are set.
  */
+import { qapiInputSchema } from "../generated/json-schemas.ts";
 import type { JsonObject, JsonValue } from "../qmp/json-value.ts";
 import { QmpCommandError } from "../qmp/server-session.ts";
 
-/** QEMU 7.2's MigrationCapability enum, in order. */
-export const CAPABILITIES = [
-  "xbzrle",
-  "rdma-pin-all",
-  "auto-converge",
-  "zero-blocks",
-  "compress",
-  "events",
-  "postcopy-ram",
-  "x-colo",
-  "release-ram",
-  "block",
-  "return-path",
-  "pause-before-switchover",
-  "multifd",
-  "dirty-bitmaps",
-  "postcopy-blocktime",
-  "late-block-activate",
-  "x-ignore-shared",
-  "validate-uuid",
-  "background-snapshot",
-  "zero-copy-send",
-  "postcopy-preempt",
-] as const;
+/**
+ * QEMU 7.2's MigrationCapability values, in order, from the project's schema (schema/migration.json
+ * declares exactly 7.2's list), so the model and the validators cannot disagree.
+ */
+export const CAPABILITIES: readonly string[] = schemaEnum("MigrationCapability");
+
+function schemaEnum(name: string): readonly string[] {
+  const definitions = qapiInputSchema.definitions as Record<string, { enum?: unknown }> | undefined;
+  const values = definitions?.[name]?.enum;
+  if (!Array.isArray(values)) throw new Error(`the generated schema has no enum '${name}'`);
+  return values.map(String);
+}
 
 /** QEMU 7.2's defaults (query-migrate-parameters on a fresh QEMU). */
 export function defaultParameters(): JsonObject {
