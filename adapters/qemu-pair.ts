@@ -59,9 +59,11 @@ export async function startQemuPair(options: QemuPairOptions = {}): Promise<Qemu
   if (!binary) throw new Error(`${QEMU_BINARY} not found (set QEMU=PATH)`);
   const dir = mkdtempSync(path.join(tmpdir(), "jobshim-pair-"));
   const vms: QemuVm[] = [];
+  pairDirs.add(dir);
   const stop = async () => {
     await Promise.all(vms.map((vm) => vm.kill()));
     rmSync(dir, { recursive: true, force: true });
+    pairDirs.delete(dir);
   };
   try {
     const fill = path.join(dir, "ram.bin");
@@ -84,12 +86,15 @@ export async function startQemuPair(options: QemuPairOptions = {}): Promise<Qemu
 }
 
 /**
- * QEMUs still running. If this process exits without `stop` (an uncaught error, process.exit),
- * they are killed on the way out: a QEMU must never outlive the process that started it.
+ * QEMUs still running and the directories of pairs not stopped. If this process exits without
+ * `stop` (an uncaught error, process.exit), they are killed and removed on the way out: a QEMU
+ * must never outlive the process that started it, nor its sockets and RAM image.
  */
 const running = new Set<ChildProcess>();
+const pairDirs = new Set<string>();
 process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
+  for (const dir of pairDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function spawnVm(binary: string, role: QemuVm["role"], dir: string, args: string[]): QemuVm {

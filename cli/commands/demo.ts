@@ -25,18 +25,24 @@ export function registerDemoCommand(program: Command): void {
       const interrupt = () =>
         controller.abort(new Error("interrupted (Ctrl-C): stopped every QEMU and proxy"));
       // A closed stdout (`jobshim demo | head`) must stop the demo the same way, not orphan QEMU.
-      const outputClosed = () => controller.abort(new Error("output closed: stopped every QEMU and proxy"));
+      // Every later write fails too: `on`, not `once`, or the second EPIPE is an uncaught error that
+      // exits before the cleanup has removed the pair's files.
+      let closed = false;
+      const outputClosed = () => {
+        closed = true;
+        controller.abort(new Error("output closed: stopped every QEMU and proxy"));
+      };
       process.once("SIGINT", interrupt);
       process.once("SIGTERM", interrupt);
       process.once("SIGHUP", interrupt);
-      process.stdout.once("error", outputClosed);
+      process.stdout.on("error", outputClosed);
       try {
         const summary = await runDemo({
           fillMiB: positive(flags.fill, "--fill"),
           bandwidthMiB: positive(flags.bandwidth, "--bandwidth"),
           postcopy: flags.postcopy === true,
           interactive: process.stdout.isTTY === true,
-          write: (text) => process.stdout.write(text),
+          write: (text) => closed || process.stdout.write(text),
           signal: controller.signal,
           model: flags.model === true,
         });

@@ -31,8 +31,10 @@ export const MORE_LEGACY_SCENARIOS: LegacyScenario[] = [
       "Two migrate_cancel back to back: the second lands while cancelling (or after cancelled) " +
       "and is a silent no-op either way. Landing in cancelling, QEMU 7.2 repeats `cancelling` (a " +
       "same-status change) and so does the legacy facade; whether it lands there is a race, so " +
-      "repeats are compared once.",
+      "repeats are compared once. The migration thread reports `cancelled` while the main thread " +
+      "answers the cancels, so their replies are compared without their place among the events.",
     repeatedStatuses: ["cancelling"],
+    racyReplies: ["migrate_cancel"],
     steps: [
       ...start(),
       { run: "migrate_cancel" },
