@@ -6,6 +6,7 @@
 import type { Token } from "./json-lexer.ts";
 import { decodeStringToken } from "./json-string.ts";
 import type { JsonObject, JsonValue } from "./json-value.ts";
+import { needsRecord, recordLiteral } from "./number-literal.ts";
 
 export type ParseResult = { ok: true; value: JsonValue } | { ok: false; message: string };
 
@@ -17,6 +18,10 @@ function fail(message: string): never {
 
 class TokenCursor {
   private index = 0;
+  /** The objects and arrays being filled, outermost first: the ancestors of a recorded literal. */
+  readonly open: object[] = [];
+  /** The text of the number parseValue just returned, when it must be recorded (number-literal.ts). */
+  literal: string | undefined;
   constructor(private readonly tokens: readonly Token[]) {}
   peek(): Token | undefined {
     return this.tokens[this.index];
@@ -45,9 +50,12 @@ function parseValue(cursor: TokenCursor): JsonValue {
     case "lsquare":
       return parseArray(cursor);
     case "integer":
-    case "float":
+    case "float": {
       cursor.pop();
-      return Number(token.bytes.toString("latin1"));
+      const text = token.bytes.toString("latin1");
+      cursor.literal = needsRecord(text, token.type === "float") ? text : undefined;
+      return Number(text);
+    }
     case "string": {
       cursor.pop();
       const decoded = decodeStringToken(token.bytes);
@@ -67,6 +75,7 @@ function parsePair(cursor: TokenCursor, target: JsonObject): void {
   if (cursor.pop().type !== "colon") fail("missing : in object pair");
   const value = parseValue(cursor);
   if (Object.hasOwn(target, key)) fail("duplicate key");
+  keepLiteral(cursor, target, key, value);
   // Plain assignment of "__proto__" would change the prototype instead of adding a member.
   if (key === "__proto__")
     Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
@@ -93,15 +102,29 @@ function parseSequence(
   }
 }
 
+/** A number member whose literal must be kept: recorded against its container (number-literal.ts). */
+function keepLiteral(cursor: TokenCursor, container: object, key: string, value: JsonValue): void {
+  if (typeof value === "number" && cursor.literal !== undefined)
+    recordLiteral(container, key, cursor.literal, cursor.open);
+}
+
 function parseObject(cursor: TokenCursor): JsonObject {
   const result: JsonObject = {};
+  cursor.open.push(result);
   parseSequence(cursor, "rcurly", "expected separator in dict", () => parsePair(cursor, result));
+  cursor.open.pop();
   return result;
 }
 
 function parseArray(cursor: TokenCursor): JsonValue[] {
   const result: JsonValue[] = [];
-  parseSequence(cursor, "rsquare", "expected separator in list", () => result.push(parseValue(cursor)));
+  cursor.open.push(result);
+  parseSequence(cursor, "rsquare", "expected separator in list", () => {
+    const value = parseValue(cursor);
+    keepLiteral(cursor, result, String(result.length), value);
+    result.push(value);
+  });
+  cursor.open.pop();
   return result;
 }
 

@@ -5,6 +5,11 @@
  * the line is plain enough that the two cannot disagree; every other byte goes through
  * JsonFramer unchanged. It also keeps each fast-parsed line's text, so a reply can be relayed
  * as QEMU wrote it (raw-json.ts).
+ *
+ * JSON.parse cannot tell `1.0` from `1` nor keep integers beyond 2^53, so a framer asked for
+ * exact numbers (a server: QEMU refuses `1.0` for an integer, and a proxy must forward 2^53 + 1
+ * as written) leaves lines with such a literal to JsonFramer, which records them
+ * (number-literal.ts). Only those lines pay.
  */
 import { type Framed, type FramerLimits, JsonFramer, QEMU_LIMITS } from "./json-framer.ts";
 import type { JsonValue } from "./json-value.ts";
@@ -19,15 +24,27 @@ const PLAIN = /^[\x20-\x5b\x5d-\x7e]*\r?$/;
 const KEY_END = /"\s*:/g;
 /** Up to this length a line cannot open more brackets than QEMU's nesting limit allows. */
 const SHORT = QEMU_LIMITS.maxNesting;
+/**
+ * A digit before `.`, `e` or `E` (every float literal has one) or 16 digits in a row (every
+ * integer beyond 2^53 has them). Strings may match too ("disk1.qcow2"): that only costs speed.
+ */
+const INEXACT_NUMBER = /[0-9][.eE]|[0-9]{16}/;
+
+export interface LineFramerOptions {
+  /** Keep number literals JSON.parse would blur (see above); off for QEMU's own output. */
+  exactNumbers?: boolean;
+}
 
 export type LineFramed = Framed & { text?: string };
 
 export class LineFramer {
   private readonly framer: JsonFramer;
   private readonly limits: Required<FramerLimits>;
+  private readonly exactNumbers: boolean;
 
-  constructor(limits: FramerLimits = {}) {
+  constructor(limits: FramerLimits = {}, options: LineFramerOptions = {}) {
     this.limits = { ...QEMU_LIMITS, ...limits };
+    this.exactNumbers = options.exactNumbers === true;
     this.framer = new JsonFramer(limits);
   }
 
@@ -51,6 +68,7 @@ export class LineFramer {
     if (newline - from >= Math.min(this.limits.maxMessageBytes, this.limits.maxTokens)) return undefined;
     const line = chunk.toString("latin1", from, newline);
     if (!PLAIN.test(line)) return undefined;
+    if (this.exactNumbers && INEXACT_NUMBER.test(line)) return undefined;
     let value: JsonValue;
     try {
       value = JSON.parse(line) as JsonValue;

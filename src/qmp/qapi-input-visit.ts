@@ -9,6 +9,7 @@
  */
 import { GStrHashTable } from "./glib-hash-order.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json-value.ts";
+import { literalOf, type QemuNumber, qemuNumberOf } from "./number-literal.ts";
 import { qdictBucket } from "./qdict-order.ts";
 
 export type SchemaNode = { readonly [keyword: string]: unknown };
@@ -29,6 +30,7 @@ class Rejection {
 
 const TWO_63 = 2 ** 63;
 const TWO_64 = 2 ** 64;
+const BIG_TWO_64 = 2n ** 64n;
 
 export function firstQemuError(root: SchemaNode, args: JsonObject, resolve: RefResolver): string | undefined {
   try {
@@ -65,7 +67,8 @@ class Visitor {
       const present = Object.hasOwn(value, name);
       if (!present && required.has(name)) throw new Rejection(`Parameter '${prefix}${name}' is missing`);
       if (!present) continue;
-      this.value(member, value[name] as JsonValue, { full: prefix + name, bare: name });
+      const place = { full: prefix + name, bare: name };
+      this.value(member, value[name] as JsonValue, place, literalOf(value, name));
       unvisited.remove(name);
     }
     for (const part of parts) {
@@ -90,13 +93,15 @@ class Visitor {
     return typeof schema.$ref === "string" ? this.resolve(schema.$ref) : schema;
   }
 
-  value(schema: SchemaNode, value: JsonValue, place: Place): void {
+  /** `literal`: the number's text as written, when the framer recorded it (number-literal.ts). */
+  value(schema: SchemaNode, value: JsonValue, place: Place, literal?: string): void {
     const ref = typeof schema.$ref === "string" ? schema.$ref : undefined;
     const node = this.deref(schema);
-    if (Array.isArray(node.anyOf)) this.alternate(node.anyOf as SchemaNode[], refName(ref), value, place);
+    if (Array.isArray(node.anyOf))
+      this.alternate(node.anyOf as SchemaNode[], refName(ref), value, place, literal);
     else if (kindOfNode(node) === "object") this.object(node, value, place);
     else if (node.type === "string") this.string(node, value, place);
-    else if (node.type === "integer") integer(node, value, place);
+    else if (node.type === "integer") integer(node, value, place, literal);
     else if (node.type === "array") this.array(node, value, place);
     else if (typeof node.type === "string" && jsonKind(value) !== node.type)
       throw typeError(place, node.type);
@@ -118,15 +123,21 @@ class Visitor {
     const items = node.items as SchemaNode | undefined;
     if (!items) return;
     value.forEach((element, i) => {
-      this.value(items, element, { full: `${place.full}[${i}]`, bare: null });
+      this.value(items, element, { full: `${place.full}[${i}]`, bare: null }, literalOf(value, String(i)));
     });
   }
 
   /** QEMU picks the branch by the value's JSON kind; a kind no branch takes names the type. */
-  private alternate(branches: SchemaNode[], name: string, value: JsonValue, place: Place): void {
+  private alternate(
+    branches: SchemaNode[],
+    name: string,
+    value: JsonValue,
+    place: Place,
+    literal: string | undefined,
+  ): void {
     const branch = branches.find((b) => this.kindOf(b) === jsonKind(value));
     if (!branch) throw new Rejection(`Invalid parameter type for '${bare(place)}', expected: ${name}`);
-    this.value(branch, value, place);
+    this.value(branch, value, place, literal);
   }
 
   private kindOf(schema: SchemaNode): string | undefined {
@@ -164,21 +175,24 @@ function jsonKind(value: JsonValue): string {
 /**
  * QEMU reads signed members as int64 ("expected: integer") and unsigned ones as uint64, which
  * also takes negative int64 values for compatibility ("expects uint64"), then checks a sized
- * type's range by its bare name ("expects uint8_t").
+ * type's range by its bare name ("expects uint8_t"). Neither takes a double: not `1.0`, not
+ * `1e3`, not an integer literal beyond uint64 (QEMU's parser makes those doubles).
  */
-function integer(node: SchemaNode, value: JsonValue, place: Place): void {
+function integer(node: SchemaNode, value: JsonValue, place: Place, literal: string | undefined): void {
   const min = typeof node.minimum === "number" ? node.minimum : -TWO_63;
   const max = typeof node.maximum === "number" ? node.maximum : TWO_63;
-  const whole = typeof value === "number" && Number.isInteger(value);
+  const parsed: QemuNumber | undefined = typeof value === "number" ? qemuNumberOf(value, literal) : undefined;
   if (min < 0) {
-    if (!whole || value < -TWO_63 || value > TWO_63) throw typeError(place, "integer");
-    if (max < TWO_63 && (value < min || value > max))
+    if (parsed?.kind !== "int64") throw typeError(place, "integer");
+    if (max < TWO_63 && (parsed.value < BigInt(min) || parsed.value > BigInt(max)))
       throw new Rejection(`Parameter '${bare(place)}' expects int${widthOf(max + 1)}_t`);
     return;
   }
-  if (!whole || value < -TWO_63 || value > TWO_64)
+  if (parsed === undefined || parsed.kind === "double")
     throw new Rejection(`Parameter '${place.full}' expects uint64`);
-  if (max < TWO_64 && (value < 0 || value > max))
+  // A negative int64 is taken as its two's complement, so -1 is too big for a uint8.
+  const unsigned = parsed.value < 0n ? parsed.value + BIG_TWO_64 : parsed.value;
+  if (max < TWO_64 && unsigned > BigInt(max))
     throw new Rejection(`Parameter '${bare(place)}' expects uint${widthOf(max + 1)}_t`);
 }
 

@@ -2,8 +2,14 @@
  * Writes JSON byte for byte as QEMU's QMP monitor does: `": "` and `", "` separators, object
  * members in QEMU's hash order, non-ASCII and control characters as upper-case `\uXXXX`
  * (surrogate pairs beyond the BMP), numbers as `%.17g` for non-integers.
+ *
+ * A number parsed with its literal recorded (number-literal.ts) is written as QEMU writes what
+ * its parser made of that literal: an integer up to 2^64 - 1 digit for digit, anything else
+ * (`1.0`, `1e18`, integers past uint64) as the double `%.17g` gives — so an id is echoed as QEMU
+ * echoes it.
  */
 import type { JsonValue } from "./json-value.ts";
+import { literalOf, qemuNumberOf } from "./number-literal.ts";
 import { qdictOrder } from "./qdict-order.ts";
 import { rawTextOf } from "./raw-json.ts";
 
@@ -55,6 +61,15 @@ function formatNumber(value: number): string {
   return Number.isInteger(value) && Math.abs(value) < 2 ** 63 ? BigInt(value).toString() : formatG17(value);
 }
 
+/** The member `key` of `container`, taking a recorded number literal into account. */
+function member(container: object, key: string, item: JsonValue): string {
+  if (typeof item !== "number") return toQemuJson(item);
+  const literal = literalOf(container, key);
+  if (literal === undefined) return formatNumber(item);
+  const parsed = qemuNumberOf(item, literal);
+  return parsed.kind === "double" ? formatG17(parsed.value) : parsed.value.toString();
+}
+
 export function toQemuJson(value: JsonValue): string {
   if (value === null) return "null";
   if (typeof value === "boolean") return value ? "true" : "false";
@@ -62,9 +77,9 @@ export function toQemuJson(value: JsonValue): string {
   if (typeof value === "string") return quoteString(value);
   const raw = rawTextOf(value);
   if (raw !== undefined) return raw;
-  if (Array.isArray(value)) return `[${value.map(toQemuJson).join(", ")}]`;
+  if (Array.isArray(value)) return `[${value.map((item, i) => member(value, String(i), item)).join(", ")}]`;
   const members = qdictOrder(Object.keys(value)).map(
-    (key) => `${quoteString(key)}: ${toQemuJson(value[key] as JsonValue)}`,
+    (key) => `${quoteString(key)}: ${member(value, key, value[key] as JsonValue)}`,
   );
   return `{${members.join(", ")}}`;
 }

@@ -14,6 +14,7 @@ import type { ByteConnection } from "../transports/byte-connection.ts";
 import { acceptCapabilities } from "./capabilities.ts";
 import type { Framed, FramerLimits } from "./json-framer.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json-value.ts";
+import { copyLiteral } from "./number-literal.ts";
 import { LineFramer } from "./plain-line.ts";
 import type { QmpErrorBody, QmpGreeting } from "./protocol.ts";
 import { toQemuJson } from "./qemu-json-writer.ts";
@@ -80,7 +81,8 @@ export class QmpServerSession {
     readonly connection: ByteConnection,
     private readonly host: SessionHost,
   ) {
-    this.framer = new LineFramer(host.limits);
+    // Exact numbers: QEMU refuses `1.0` for an integer, and a proxy forwards 2^53 + 1 as written.
+    this.framer = new LineFramer(host.limits, { exactNumbers: true });
     connection.onData((chunk) => this.receive(chunk));
     connection.onClose(() => host.closed(this));
     this.send(host.greeting());
@@ -149,7 +151,11 @@ export class QmpServerSession {
     if (!framed.ok) return { error: { class: "GenericError", desc: framed.message } };
     const checked = checkRequest(framed.value, this.oobEnabled);
     const reply: JsonObject = checked.ok ? await this.dispatch(checked) : { error: { ...checked.error } };
-    return checked.id === undefined ? reply : { ...reply, id: checked.id };
+    if (checked.id === undefined) return reply;
+    const answered = { ...reply, id: checked.id };
+    // The id is echoed as QEMU echoes it: 2^53 + 1 exactly, `1e18` as 1e+18 (number-literal.ts).
+    copyLiteral(framed.value as object, "id", answered, "id");
+    return answered;
   }
 
   private async dispatch(request: CheckedRequest): Promise<JsonObject> {
