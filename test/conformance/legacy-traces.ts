@@ -153,8 +153,11 @@ function jobFacadeUpstream(jobs: JobFacade): Upstream {
   };
 }
 
-/** legacy facade ∘ job facade over `qemu`, with one legacy client; `jobEvents` is what the job facade told. */
-export async function startStack(qemu: ScriptedQemu) {
+/**
+ * legacy facade ∘ job facade over `qemu`, with one legacy client; `jobEvents` is what the job facade told.
+ * Any scripted `Upstream` will do (the incoming test scripts a destination).
+ */
+export async function startStack(qemu: Upstream) {
   const jobs = await JobFacade.attach(qemu, { pollIntervalMs: 0 });
   const upstream = jobFacadeUpstream(jobs);
   const jobEvents: JsonObject[] = [];
