@@ -113,7 +113,7 @@ function eventsFit(step: string[], observed: readonly string[], at: number, fina
 }
 
 /** A one-line account of a run, for a counterexample. */
-export function describeRun(h: History<unknown>): string {
+export function describeRun<S>(h: History<S>): string {
   const ops = h.ops.map((o) =>
     o.thread
       ? `${o.name}@${o.invoked}`

@@ -33,7 +33,7 @@ async function race(
 ): Promise<{ final: string; replies: string[] }> {
   const real = await LegacyRace.open(s, prelude);
   try {
-    await fc.scheduledModelRun(s, () => ({ model: { inFlight: new Set() }, real }), commands);
+    await fc.scheduledModelRun(s, () => ({ model: { inFlight: new Set<ClientName>() }, real }), commands);
     const final = await real.finish(s);
     real.checkWhole(final);
     const replies = real.ops.filter((op) => !op.thread).map((op) => `${op.name}: ${op.reply}`);
