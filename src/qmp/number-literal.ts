@@ -53,6 +53,23 @@ export function copyLiteral(from: object, fromKey: string, to: object, toKey: st
   if (text !== undefined) recordLiteral(to, toKey, text);
 }
 
+/**
+ * The members `keys` of `source` that are present, in a new object that keeps their records:
+ * for code that forwards part of a client's arguments (a facade picking `max-bandwidth`).
+ */
+export function pickMembers(
+  source: Record<string, unknown>,
+  keys: readonly string[],
+): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (!Object.hasOwn(source, key)) continue;
+    picked[key] = source[key];
+    copyLiteral(source, key, picked, key);
+  }
+  return picked;
+}
+
 /** Whether a number token is one the framer must record (see the module comment). */
 export function needsRecord(text: string, float: boolean): boolean {
   return float || text.length >= 16;

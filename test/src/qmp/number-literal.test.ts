@@ -15,6 +15,7 @@ import {
   copyLiteral,
   hasLiterals,
   literalOf,
+  pickMembers,
   qemuNumberOf,
   stringifyExact,
 } from "../../../src/qmp/number-literal.ts";
@@ -260,5 +261,16 @@ describe("a jobshim server answers the recorded cases as QEMU 7.2 did", () => {
         mismatches.push({ sent, qemu: reply, jobshim: "forwarded" });
     }
     expect(mismatches).toEqual([]);
+  });
+});
+
+describe("pickMembers", () => {
+  it("keeps the records of the members it copies", () => {
+    const args = frame('{"max-bandwidth":9007199254740993,"downtime-limit":1.0,"uri":"x"}', exactLine());
+    const picked = pickMembers(args, ["max-bandwidth", "downtime-limit", "absent"]);
+    expect(stringifyExact(picked)).toBe('{"max-bandwidth":9007199254740993,"downtime-limit":1.0}');
+    expect(stringifyExact({ ...args })).toBe(
+      '{"max-bandwidth":9007199254740992,"downtime-limit":1,"uri":"x"}',
+    );
   });
 });
