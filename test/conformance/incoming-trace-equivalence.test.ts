@@ -10,7 +10,8 @@
  *     query-migrate), every sequence of DEPTH_A steps from a fresh destination;
  *  B. the 12 incoming actions, every sequence of DEPTH_B steps after each prelude that puts the
  *     destination in one of its statuses (listening, active, postcopy-active, postcopy-paused,
- *     recovery listening, postcopy-recover; events on, and postcopy-active with events off).
+ *     recovery listening, postcopy-recover, completed after postcopy; events on), postcopy-active
+ *     with events off, and listening after a refused listen.
  * Only sequences of exactly the depth are run: the trace of a prefix is a prefix of theirs (a step
  * that makes QEMU exit ends a trace early on both sides).
  */
@@ -18,6 +19,7 @@ import { describe, expect, it } from "vitest";
 import {
   ALL_INCOMING_ACTIONS,
   BREAK,
+  COMPLETE,
   CONNECT,
   EVENTS_ON,
   INCOMING,
@@ -48,7 +50,9 @@ const PRELUDES: IncomingAction[][] = [
   PAUSED,
   RECOVERING,
   [...RECOVERING, CONNECT],
+  [...POSTCOPY_ACTIVE, COMPLETE],
   [INCOMING, CONNECT, POSTCOPY],
+  [INCOMING_BAD, EVENTS_ON, INCOMING],
 ];
 
 function* sequences(
