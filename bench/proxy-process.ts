@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { proxyCode } from "./dist-build.ts";
 
 export interface ProxyProcess {
   readonly child: ChildProcess;
@@ -18,9 +19,14 @@ export interface ProxyProcess {
 
 const BIN = join(import.meta.dirname, "..", "bin", "jobshim.js");
 
+/** Which code each proxy process started so far ran (the sources may change during a run). */
+const codesRun = new Set<string>();
+export const proxyCodesRun = (): string[] => [...codesRun];
+
 export async function startProxyProcess(upstreamPath: string, listenPath: string): Promise<ProxyProcess> {
   // JOBSHIM_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the proxy (see README.md).
   const nodeArgs = (process.env.JOBSHIM_PROXY_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  codesRun.add(proxyCode());
   const child = spawn(
     process.execPath,
     [
