@@ -70,7 +70,9 @@ export function illegalJobSteps(events: readonly JsonObject[]): string[] {
   for (const e of events) {
     if (e.event !== "JOB_STATUS_CHANGE") continue;
     const { id, status } = e.data as { id: string; status: string };
-    const from = last.get(id) ?? "undefined";
+    // A dismissed job's ID is free again: the next job of that ID starts from 'undefined'.
+    const previous = last.get(id);
+    const from = previous === undefined || previous === "null" ? "undefined" : previous;
     if (!sttAllows(from, status)) out.push(`${id}: ${from} → ${status}`);
     last.set(id, status);
   }
