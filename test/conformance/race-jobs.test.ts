@@ -20,6 +20,7 @@ import {
   MigrateCommand,
   VerbCommand,
 } from "./race-jobs.ts";
+import { RACE_SEED } from "./race-scheduling.ts";
 
 type Prelude = Parameters<typeof JobRace.open>[1];
 
@@ -46,7 +47,7 @@ async function race(
   }
 }
 
-const NAMED = { numRuns: 60 };
+const NAMED = { numRuns: 60, ...RACE_SEED };
 const NAMED_SIZE = { maxCommands: 5 };
 const RUNNING: Prelude = [{ migrate: "a", autoFinalize: true }, "advance"];
 const PENDING: Prelude = [{ migrate: "a", autoFinalize: false }, "advance", "advance"];
@@ -117,7 +118,7 @@ describe("job-API races as scheduled model runs (fc.commands + fc.scheduledModel
           for (const reply of await race(s, prelude, cmds)) outcomes.add(reply);
         },
       ),
-      { numRuns: 80 },
+      { numRuns: 80, ...RACE_SEED },
     );
     console.log(`free-for-all: ${outcomes.size} distinct replies`);
     expect(outcomes.size).toBeGreaterThan(10);

@@ -78,3 +78,9 @@ export function illegalJobSteps(events: readonly JsonObject[]): string[] {
   }
   return out;
 }
+
+/**
+ * The seed of every race property: fixed, so CI runs the same cases every time and a race test
+ * can never be flaky; RACE_SEED=<n> explores other cases (a failure prints its seed to replay).
+ */
+export const RACE_SEED = { seed: Number(process.env.RACE_SEED ?? 20261127) };

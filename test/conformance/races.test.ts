@@ -21,6 +21,7 @@ import {
   type ThreadName,
   ThreadStep,
 } from "./race-legacy.ts";
+import { RACE_SEED } from "./race-scheduling.ts";
 
 const send = (name: ClientName) => fc.constant(new SendCommand(name));
 const step = (name: ThreadName) => fc.constant(new ThreadStep(name));
@@ -43,12 +44,7 @@ async function race(
   }
 }
 
-const NAMED = {
-  numRuns: 60,
-  ...(process.env.RACE_SEED
-    ? { seed: Number(process.env.RACE_SEED), path: process.env.RACE_PATH, endOnFailure: true }
-    : {}),
-};
+const NAMED = { numRuns: 60, ...RACE_SEED };
 const NAMED_SIZE = { maxCommands: 5 };
 
 const ACTIVE: PreludeStep[] = ["caps events", "migrate", "advance"];
@@ -134,7 +130,7 @@ describe("races as scheduled model runs (fc.commands + fc.scheduledModelRun)", (
       fc.asyncProperty(fc.scheduler(), fc.constantFrom(...preludes), all, async (s, prelude, cmds) => {
         finals.add((await race(s, prelude, cmds)).final);
       }),
-      { numRuns: 80 },
+      { numRuns: 80, ...RACE_SEED },
     );
     console.log(`free-for-all: final statuses seen ${[...finals].sort().join(", ")}`);
     expect(finals.size).toBeGreaterThan(3);
