@@ -8,7 +8,8 @@
  * events, query-migrate's final status) must be explained by one serial order.
  *
  * Sizes: the three named races run 60 times each with at most 5 commands; the free-for-all runs
- * 80 times with at most 8 commands. The file takes about 2-3 s.
+ * 80 times with at most 8 commands, all from a fixed seed (RACE_SEED, race-scheduling.ts). The
+ * file takes about 2 s. Known facade bugs the runs found are named where they are tolerated.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
