@@ -5,12 +5,15 @@
  * the raw floor client. For each command and window, CPU time (`process.cpuUsage`) per request
  * through the proxy minus the same requests sent straight to the fake QEMU; the median over
  * rounds. Not part of `npm run bench`: run `npx tsx bench/proxy-cpu.ts` (see README.md).
+ * With `--compiled` the proxy is taken from dist/, as `jobshim proxy` runs it; refused when
+ * dist/ is not built from the current sources (`npm run build`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createJobFacadeProxy } from "../adapters/proxy.ts";
+import * as fromSources from "../adapters/proxy.ts";
+import { distIsFresh } from "../bin/dist-stamp.js";
 import { RawQmpClient } from "./qmp-raw-client.ts";
 import { median, round } from "./stats.ts";
 
@@ -43,6 +46,15 @@ function fakeQemu(path: string): Promise<Server> {
 
 let nextId = 1;
 
+/** The proxy factory out of the sources (through tsx) or out of a fresh dist/. */
+async function proxyFactory(compiled: boolean): Promise<typeof fromSources.createJobFacadeProxy> {
+  if (!compiled) return fromSources.createJobFacadeProxy;
+  const root = join(import.meta.dirname, "..");
+  if (!distIsFresh(root)) throw new Error("dist/ is missing or stale: run `npm run build` first");
+  const compiledModule = "../dist/adapters/proxy.js"; // a variable: type-checking must not need dist/
+  return ((await import(compiledModule)) as typeof fromSources).createJobFacadeProxy;
+}
+
 async function cpuPerRequest(client: RawQmpClient, command: string, window: number): Promise<number> {
   const before = process.cpuUsage();
   await client.windowed(() => `{"execute":"${command}","id":${nextId++}}\n`, REQUESTS, window);
@@ -51,7 +63,8 @@ async function cpuPerRequest(client: RawQmpClient, command: string, window: numb
 }
 
 /** µs of CPU per request added by the proxy, by "command w<window>". */
-export async function benchProxyCpu(): Promise<Record<string, number>> {
+export async function benchProxyCpu(compiled = false): Promise<Record<string, number>> {
+  const createJobFacadeProxy = await proxyFactory(compiled);
   const dir = mkdtempSync(join(tmpdir(), "jobshim-bench-proxy-cpu-"));
   const qemu = await fakeQemu(join(dir, "qemu.sock"));
   const proxy = await createJobFacadeProxy({
@@ -83,5 +96,7 @@ export async function benchProxyCpu(): Promise<Record<string, number>> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(`${JSON.stringify(await benchProxyCpu(), null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(await benchProxyCpu(process.argv.includes("--compiled")), null, 2)}\n`,
+  );
 }

@@ -38,8 +38,7 @@ export function upstreamOf(client: QmpClient): Upstream {
   };
   void waitForEnd();
   return {
-    execute: (command, args, options) =>
-      client.execute(command, args, { oob: options?.oob, raw: options?.raw }),
+    execute: (command, args, options) => client.execute(command, args, options),
     onEvent: (listener) => eventListeners.push(listener),
     onClose: (listener) => closeListeners.push(listener),
     get oobEnabled() {
@@ -69,6 +68,9 @@ export async function relay(
   }
 }
 
+const RAW = { raw: true } as const;
+const RAW_OOB = { oob: true, raw: true } as const;
+
 /**
  * A client's command passed through: QEMU's answer goes back as QEMU wrote it, bytes included
  * (no parse → re-serialise round; bench/README.md). The answer must be returned, not changed.
@@ -80,7 +82,7 @@ export async function passOn(
   oob: boolean,
 ): Promise<JsonValue> {
   try {
-    return await upstream.execute(command, args, oob ? { oob, raw: true } : { raw: true });
+    return await upstream.execute(command, args, oob ? RAW_OOB : RAW);
   } catch (error) {
     throw asCommandError(error);
   }

@@ -9,6 +9,7 @@ import { type ConnectOptions, connectTransport } from "../transports/connect.ts"
 import { type EventFilter, EventStream } from "./event-stream.ts";
 import type { FramerLimits } from "./json-framer.ts";
 import type { JsonObject, JsonValue } from "./json-value.ts";
+import { stringifyExact } from "./number-literal.ts";
 import { LineFramer } from "./plain-line.ts";
 import { isEvent, isGreeting, isReply, type QmpEvent, type QmpGreeting, type QmpReply } from "./protocol.ts";
 import { QmpConnectionError, QmpError, QmpTimeoutError } from "./qmp-error.ts";
@@ -42,6 +43,10 @@ export interface ExecuteOptions {
    */
   raw?: boolean;
 }
+
+/** `ready` while no reconnection ever happened: calls need not wait for it. */
+const CONNECTED: Promise<void> = Promise.resolve();
+const NO_OPTIONS: ExecuteOptions = {};
 
 interface Pending {
   command: string;
@@ -97,7 +102,7 @@ export class QmpClient {
   private readonly eventListeners = new Set<(event: QmpEvent) => void>();
   private nextId = 1;
   private closing = false;
-  private ready: Promise<void> = Promise.resolve();
+  private ready: Promise<void> = CONNECTED;
   /** True when OOB was negotiated on the current connection. */
   oobEnabled = false;
 
@@ -124,9 +129,11 @@ export class QmpClient {
   }
 
   /** Runs a command and resolves with its `return` value; a QMP error rejects with QmpError. */
-  async execute(command: string, args?: JsonObject, options: ExecuteOptions = {}): Promise<JsonValue> {
-    await this.ready;
-    return this.send(command, args, options);
+  execute(command: string, args?: JsonObject, options: ExecuteOptions = NO_OPTIONS): Promise<JsonValue> {
+    // A client that never lost its connection sends at once (a proxy relays every request
+    // through here); after a drop, calls queue behind the reconnection, in call order.
+    if (this.ready === CONNECTED) return this.send(command, args, options);
+    return this.ready.then(() => this.send(command, args, options));
   }
 
   /** Events from now on, optionally only those named or matching a predicate. */
@@ -189,11 +196,17 @@ export class QmpClient {
     if (!link || link.connection.closed)
       return Promise.reject(new QmpConnectionError(`not connected to ${formatAddress(this.address)}`));
     const id = this.nextId++;
-    const request: JsonObject = { [options.oob ? "exec-oob" : "execute"]: command, id };
     // QEMU treats a missing `arguments` as `{}`, but answers ~60 µs sooner without one (7.2,
     // bench/README.md); a proxy relaying a request that had none must not add one.
-    if (args !== undefined && hasMembers(args)) request.arguments = args;
     return new Promise<JsonValue>((resolve, reject) => {
+      // Inside the executor: arguments that cannot be written (a BigInt) reject the call.
+      const line = requestLine(options.oob ? "exec-oob" : "execute", command, id, args);
+      if (options.signal === undefined && options.timeoutMs === undefined) {
+        // Nothing to arm or disarm: the call settles only by its reply or the connection's end.
+        this.pending.set(id, { command, raw: options.raw === true, resolve, reject });
+        link.connection.write(line);
+        return;
+      }
       const cleanup = guardCall(command, options, (error) => {
         this.pending.delete(id);
         reject(error);
@@ -211,7 +224,7 @@ export class QmpClient {
           reject(error);
         },
       });
-      link.connection.write(`${JSON.stringify(request)}\n`);
+      link.connection.write(line);
     });
   }
 
@@ -344,6 +357,17 @@ function callSafely(listener: (event: QmpEvent) => void, event: QmpEvent): void 
       throw error;
     });
   }
+}
+
+/**
+ * The request as JSON.stringify would write `{ [verb]: command, id, arguments }`, without
+ * building it; number literals a client wrote in the arguments (2^53 + 1, `1e3`) stay as written.
+ */
+function requestLine(verb: string, command: string, id: number, args: JsonObject | undefined): string {
+  const head = `{"${verb}":${JSON.stringify(command)},"id":${id}`;
+  return args !== undefined && hasMembers(args)
+    ? `${head},"arguments":${stringifyExact(args)}}\n`
+    : `${head}}\n`;
 }
 
 function hasMembers(object: JsonObject): boolean {
