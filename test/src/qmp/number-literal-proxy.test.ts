@@ -141,6 +141,18 @@ describe.skipIf(!binary)("number literals through jobshim proxy --facade jobs", 
     expect(mismatches).toEqual([]);
   });
 
+  it("refuses a float for the facade's own integer members with QEMU's words, before anything runs", async () => {
+    const [reply] = await client.exchange(
+      '{"execute":"job-migrate","arguments":{"job-id":"m","uri":"exec:cat","max-bandwidth":1.0},"id":"own"}\n',
+      1,
+    );
+    expect(reply).toBe(
+      '{"id": "own", "error": {"class": "GenericError", "desc": "Parameter \'max-bandwidth\' expects uint64"}}',
+    );
+    const [jobs] = await client.exchange('{"execute":"query-jobs"}\n', 1);
+    expect(jobs).toBe('{"return": []}');
+  });
+
   it("sets max-bandwidth 2^53 + 1 through the proxy; QEMU reads back 9007199254740993", async (context) => {
     if (!exactClient) {
       console.warn(
