@@ -20,6 +20,7 @@ import type { QmpEvent } from "../src/qmp/protocol.ts";
 import { QmpError } from "../src/qmp/qmp-error.ts";
 import { startBenchQemu } from "./qmp-qemu.ts";
 import { median, micros, quantile, round } from "./stats.ts";
+import { type IntervalSplit, ThreadClock, type ThreadStamp } from "./thread-clock.ts";
 import { TrafficRecorder } from "./traffic.ts";
 
 const MIGRATIONS = 25;
@@ -47,10 +48,21 @@ export interface EventsBenchResult {
   /** From the last query-migrate answer before the job event to the client reading it. */
   after_query_p50_us: number;
   after_query_p99_us: number;
+  /**
+   * The slowest samples, each with where its wall time went on this process's main thread
+   * (thread-clock.ts): on a core, waiting in the run queue for one, in GC, or asleep (waiting
+   * for a socket), and whether a facade query-migrate answer arrived within it.
+   */
+  worst_samples: (IntervalSplit & { status: string; query_answered_within: boolean })[];
+  /** Per status, the median of each part of the split. */
+  split_p50_by_status: Record<string, Omit<IntervalSplit, "wall_us">>;
+  /** The same split summed over every sample slower than 1 ms. */
+  over_1ms: { samples: number } & Omit<IntervalSplit, "wall_us"> & { wall_us: number };
 }
 
 interface Stamped {
   at: bigint;
+  thread: ThreadStamp;
   event: QmpEvent;
 }
 
@@ -61,10 +73,11 @@ function instrumented(
   traffic: TrafficRecorder,
   queryMigrateUs: number[],
   queryMigrateEnds: bigint[],
+  clock: ThreadClock,
 ): Upstream {
   const base = upstreamOf(client);
   base.onEvent((event) => {
-    arrivals.push({ at: process.hrtime.bigint(), event });
+    arrivals.push({ at: process.hrtime.bigint(), thread: clock.stamp(), event });
     traffic.event(event.event, event.data);
   });
   return {
@@ -99,7 +112,14 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
 /** Pairs each upstream MIGRATION(status) with the first later job event carrying that substatus. */
 function pair(arrivals: Stamped[], seen: Stamped[]) {
   const used = new Set<Stamped>();
-  const latencies: { status: string; us: number; from: bigint; to: bigint }[] = [];
+  const latencies: {
+    status: string;
+    us: number;
+    from: bigint;
+    to: bigint;
+    arrival: Stamped;
+    match: Stamped;
+  }[] = [];
   let unmatched = 0;
   for (const arrival of arrivals) {
     if (arrival.event.event !== "MIGRATION") continue;
@@ -116,7 +136,14 @@ function pair(arrivals: Stamped[], seen: Stamped[]) {
       continue;
     }
     used.add(match);
-    latencies.push({ status, us: micros(arrival.at, match.at), from: arrival.at, to: match.at });
+    latencies.push({
+      status,
+      us: micros(arrival.at, match.at),
+      from: arrival.at,
+      to: match.at,
+      arrival,
+      match,
+    });
   }
   return { latencies, unmatched };
 }
@@ -131,17 +158,18 @@ export async function benchEvents(binary: string, traffic: TrafficRecorder): Pro
   const queryMigrateUs: number[] = [];
   const queryMigrateEnds: bigint[] = [];
   let contRetries = 0;
+  const clock = new ThreadClock();
   try {
     const upstreamClient = await QmpClient.connect(`unix:${qemu.sockets[0]}`);
     proxy = await createJobFacadeProxy({
-      upstream: instrumented(upstreamClient, arrivals, traffic, queryMigrateUs, queryMigrateEnds),
+      upstream: instrumented(upstreamClient, arrivals, traffic, queryMigrateUs, queryMigrateEnds, clock),
       listen: [`unix:${join(dir, "proxy.sock")}`],
     });
     client = await QmpClient.connect(`unix:${join(dir, "proxy.sock")}`);
     const events = client.eventsOf();
     void (async () => {
       for await (const event of events) {
-        seen.push({ at: process.hrtime.bigint(), event });
+        seen.push({ at: process.hrtime.bigint(), thread: clock.stamp(), event });
         traffic.event(event.event, event.data);
       }
     })();
@@ -184,6 +212,15 @@ export async function benchEvents(binary: string, traffic: TrafficRecorder): Pro
     rmSync(dir, { recursive: true, force: true });
   }
   const { latencies, unmatched } = pair(arrivals, seen);
+  const answeredWithin = (from: bigint, to: bigint) => queryMigrateEnds.some((t) => t >= from && t <= to);
+  const splits = latencies.map((l) => ({
+    status: l.status,
+    ...clock.split(l.arrival.thread, l.match.thread),
+    query_answered_within: answeredWithin(l.from, l.to),
+  }));
+  clock.close();
+  const slow = splits.filter((s) => s.wall_us > 1000);
+  const sum = (pick: (s: IntervalSplit) => number) => slow.reduce((total, s) => total + pick(s), 0);
   const afterQuery = latencies.flatMap(({ from, to }) => {
     const last = queryMigrateEnds.filter((t) => t >= from && t <= to).at(-1);
     return last === undefined ? [] : [micros(last, to)];
@@ -208,6 +245,30 @@ export async function benchEvents(binary: string, traffic: TrafficRecorder): Pro
     upstream_query_migrate_p99_us: round(quantile(queryMigrateUs, 0.99)),
     after_query_p50_us: round(median(afterQuery)),
     after_query_p99_us: round(quantile(afterQuery, 0.99)),
+    split_p50_by_status: Object.fromEntries(
+      statuses.map((status) => {
+        const of = splits.filter((s) => s.status === status);
+        const p50 = (pick: (s: IntervalSplit) => number) => round(median(of.map(pick)));
+        return [
+          status,
+          {
+            on_cpu_us: p50((s) => s.on_cpu_us),
+            run_queue_wait_us: p50((s) => s.run_queue_wait_us),
+            gc_us: p50((s) => s.gc_us),
+            asleep_us: p50((s) => s.asleep_us),
+          },
+        ];
+      }),
+    ),
+    worst_samples: [...splits].sort((a, b) => b.wall_us - a.wall_us).slice(0, 5),
+    over_1ms: {
+      samples: slow.length,
+      wall_us: sum((s) => s.wall_us),
+      on_cpu_us: sum((s) => s.on_cpu_us),
+      run_queue_wait_us: sum((s) => s.run_queue_wait_us),
+      gc_us: sum((s) => s.gc_us),
+      asleep_us: sum((s) => s.asleep_us),
+    },
   };
 }
 
