@@ -50,8 +50,10 @@ export class JobFacade {
   private held = 0;
   /** The job a queued, not yet started reconcile will check: one such query is enough. */
   private reconcileQueuedFor: TrackedJob | undefined;
-  /** Jobs whose start command is being answered and that appear with QEMU's first status. */
-  private readonly startedByStatus = new WeakSet<TrackedJob>();
+  /** The job whose start command QEMU is answering (one at a time, `serialStart`). */
+  private starting: TrackedJob | undefined;
+  /** The tail of the job-migrate / job-migrate-incoming queue. */
+  private starts: Promise<unknown> = Promise.resolve();
   private poller: NodeJS.Timeout | undefined;
   private upstreamGone = false;
   private readonly clock: () => number;
@@ -81,8 +83,8 @@ export class JobFacade {
   get handlers(): Record<string, QmpHandler> {
     const verb = (name: string, run: VerbHandler): QmpHandler => this.verbCommand(name, run);
     return {
-      "job-migrate": (args) => this.jobMigrate(args),
-      "job-migrate-incoming": (args) => this.jobMigrateIncoming(args),
+      "job-migrate": (args) => this.serialStart(() => this.jobMigrate(args)),
+      "job-migrate-incoming": (args) => this.serialStart(() => this.jobMigrateIncoming(args)),
       "query-jobs": () => this.queryJobs(),
       "job-cancel": verb("cancel", (t) => this.run(verbs.cancelCalls(), t)),
       "job-pause": verb("pause", (t) => this.run(verbs.pauseCalls(), t)),
@@ -123,6 +125,19 @@ export class JobFacade {
   }
 
   // ---- creating jobs
+
+  /**
+   * Job creations run one after another, from the ID check to QEMU's answer. QEMU runs one
+   * monitor command at a time and has one migration state: with two starts in flight the facade
+   * could not tell whose `setup` QEMU reported (it once credited one job's to the other, whose
+   * own `migrate` QEMU refused), two jobs of one ID could pass the ID check, and one creation's
+   * capabilities could overwrite the other's.
+   */
+  private serialStart<T>(create: () => Promise<T>): Promise<T> {
+    const run = this.starts.then(create);
+    this.starts = run.catch(() => undefined);
+    return run;
+  }
 
   private async jobMigrate(allArgs: JsonObject): Promise<undefined> {
     const { mirrors: mirrorsArg, ...args } = allArgs;
@@ -228,8 +243,12 @@ export class JobFacade {
   }
 
   /**
-   * Runs the legacy start command; the job exists only if QEMU accepted it. Statuses QEMU
-   * reports meanwhile are kept and applied right after the job appears.
+   * Runs the legacy start command; the job exists only if QEMU accepted it. No other start is in
+   * flight (`serialStart`), so once no earlier job owns QEMU's migration state, a status QEMU
+   * reports while it answers proves it accepted this one: 7.2 enters `setup` before it answers
+   * `migrate` (busy for ms), and the job appears at once, as QEMU's own jobs appear before their
+   * command returns. While an earlier job still runs, what QEMU reports is that job's; QEMU
+   * refuses this start unless that job ends first, and `finish` hands the state over then.
    */
   private async start(
     options: MigrationJobOptions,
@@ -239,27 +258,26 @@ export class JobFacade {
   ): Promise<void> {
     const job = new MigrationJob(options, this.sink());
     const tracked = new TrackedJob(job, restore, this.options.progress);
-    const previous = this.active;
-    this.active = tracked;
-    // With no job of ours running, a status QEMU reports while it answers the start command
-    // proves it accepted it (7.2 enters `setup` before it answers `migrate`, busy for ms): the
-    // job appears at once, as QEMU's own jobs appear before their command returns.
-    if (previous === undefined) this.startedByStatus.add(tracked);
+    this.starting = tracked;
+    if (this.active === undefined) this.active = tracked;
     try {
       await relay(this.upstream, command, args);
     } catch (error) {
-      this.startedByStatus.delete(tracked);
+      this.starting = undefined;
       if (tracked.announced)
         this.apply(tracked, "failed", error instanceof Error ? error.message : String(error));
       else {
-        this.active = previous;
+        // Refused: no trace. An earlier job keeps QEMU's state; else nobody owns it.
+        if (this.active === tracked) this.active = undefined;
         this.restoreCapabilities(tracked);
       }
       throw error;
     }
-    this.startedByStatus.delete(tracked);
+    this.starting = undefined;
+    // QEMU accepted a new migration, so the earlier one is over even if its last status is
+    // still being checked (a held `failed`, `observeChecked`): QEMU's state is this job's now.
+    if (!tracked.finished) this.active = tracked;
     if (!tracked.announced) this.announce(tracked);
-    for (const { status, errorDesc } of tracked.early.splice(0)) this.apply(tracked, status, errorDesc);
     this.startPolling();
     this.scheduleReconcile(tracked);
   }
@@ -306,9 +324,33 @@ export class JobFacade {
         ...(verb === "cancel" ? { force: { kind: "bool", optional: true } } : {}),
       });
       this.requireVerb(tracked, verb);
-      await run(tracked, args);
+      await run(tracked, args).catch((error: unknown) => this.refusal(tracked, [verb], error));
       return undefined;
     };
+  }
+
+  /**
+   * The legacy command behind an accepted verb failed. If the migration moved on meanwhile
+   * (another client's command, QEMU's thread), the job client gets the job API's refusal for
+   * the status the job is in once the facade has caught up with QEMU, never the legacy text
+   * (`Migration not in expected state: cancelling`). A refusal while the job still accepts the
+   * verb comes from the migration itself and reaches the client as QEMU wrote it (decision 0001).
+   */
+  private async refusal(tracked: TrackedJob, verbsNeeded: string[], error: unknown): Promise<never> {
+    await this.catchUp(tracked);
+    if (this.jobs.get(tracked.job.id) !== tracked) throw jobNotFound();
+    for (const verb of verbsNeeded) this.requireVerb(tracked, verb);
+    throw error;
+  }
+
+  /** Applies what QEMU reports now: one query-migrate, and every observation queued meanwhile. */
+  private async catchUp(tracked: TrackedJob): Promise<void> {
+    this.enqueue(() => this.reconcile(tracked));
+    let tail: Promise<void>;
+    do {
+      tail = this.queue;
+      await tail;
+    } while (tail !== this.queue);
   }
 
   /** A member mirror completes at the switchover only: a pivot now would break the transaction. */
@@ -372,8 +414,11 @@ export class JobFacade {
     });
     if (args.type !== "migration") throw generic("Job type does not match");
     const change = args as verbs.MigrationChange;
-    for (const verb of verbs.verbsOfChange(change)) this.requireVerb(tracked, verb);
-    await this.run(verbs.changeCalls(change), tracked);
+    const needed = verbs.verbsOfChange(change);
+    for (const verb of needed) this.requireVerb(tracked, verb);
+    await this.run(verbs.changeCalls(change), tracked).catch((e: unknown) =>
+      this.refusal(tracked, needed, e),
+    );
     if (change.uri !== undefined) tracked.job.uri = change.uri;
     if (change["downtime-limit"] !== undefined) tracked.progress.setDowntimeLimit(change["downtime-limit"]);
     return undefined;
@@ -458,6 +503,8 @@ export class JobFacade {
   private async observeChecked(tracked: TrackedJob, status: string): Promise<void> {
     const seen = this.eventCount;
     const details = await this.queryMigrate();
+    // A newer job's start was accepted meanwhile: the answer describes that migration.
+    if (this.active !== undefined && tracked !== this.active) return this.apply(tracked, status, undefined);
     if (details) tracked.noteDetails(details);
     const current = details && seen === this.eventCount ? details.status : undefined;
     if (typeof current === "string" && current !== status) {
@@ -482,7 +529,8 @@ export class JobFacade {
    * newer job owns QEMU's migration state by now.
    */
   private async reconcile(tracked: TrackedJob): Promise<void> {
-    if (!tracked) return;
+    // Until QEMU answers the start, query-migrate may still describe the previous migration.
+    if (!tracked?.announced) return;
     if (tracked !== this.active && (this.active !== undefined || !tracked.finished)) return;
     const seen = this.eventCount;
     const details = await this.queryMigrate();
@@ -504,10 +552,8 @@ export class JobFacade {
 
   private apply(tracked: TrackedJob, status: string, errorDesc: string | undefined): void {
     if (!tracked.announced) {
-      if (!this.startedByStatus.has(tracked)) {
-        tracked.early.push({ status, errorDesc });
-        return;
-      }
+      // Only a start in flight with QEMU's state to itself learns of its acceptance this way.
+      if (tracked !== this.starting || tracked !== this.active) return;
       this.announce(tracked);
     }
     if (tracked.finished) return;
@@ -527,7 +573,8 @@ export class JobFacade {
 
   private finish(tracked: TrackedJob): void {
     tracked.finished = true;
-    if (this.active === tracked) this.active = undefined;
+    // A start waiting for QEMU's answer owns the state from now on (`start`).
+    if (this.active === tracked) this.active = this.starting === tracked ? undefined : this.starting;
     this.transactions.delete(tracked.job.id);
     this.restoreCapabilities(tracked);
     if (tracked.job.options.autoDismiss) this.dismiss(tracked);

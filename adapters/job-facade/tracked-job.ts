@@ -1,7 +1,6 @@
 /**
  * A migration job together with what the facade keeps beside it: QEMU's last MigrationInfo,
- * progress, the capability values to put back when it ends, and the statuses QEMU reported
- * before the job could be announced (while `migrate` was still being answered).
+ * progress, and the capability values to put back when it ends.
  */
 import { isJsonObject, type JsonObject } from "../../src/qmp/json-value.ts";
 import { isState } from "../../src/state-machine.ts";
@@ -13,7 +12,6 @@ export class TrackedJob {
   readonly progress: ProgressTracker;
   announced = false;
   finished = false;
-  readonly early: { status: string; errorDesc: string | undefined }[] = [];
 
   constructor(
     readonly job: MigrationJob,

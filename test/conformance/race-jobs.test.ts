@@ -25,9 +25,6 @@ import { RACE_SEED } from "./race-scheduling.ts";
 
 type Prelude = Parameters<typeof JobRace.open>[1];
 
-/** Replies that showed the job facade's known legacy-text leak (race-jobs.ts, `knownLeak`). */
-let leaks = 0;
-
 const verb = (v: JobVerb, id: JobId = "a") => fc.constant(new VerbCommand(v, id));
 const advance = fc.constant(new JobThreadStep("advance"));
 
@@ -41,7 +38,6 @@ async function race(
   try {
     await fc.scheduledModelRun(s, () => ({ model: { inFlight: new Set<string>() }, real }), commands);
     await real.finish(s);
-    leaks += real.leaks.size;
     return real.ops.map((op) => `${op.label}: ${op.reply}`);
   } finally {
     real.close();
@@ -80,9 +76,7 @@ describe("job-API races as scheduled model runs (fc.commands + fc.scheduledModel
   it("job-finalize vs job-cancel at the pending hold (60 runs, ≤ 5 commands)", async () => {
     const commands = fc.commands([verb("finalize"), verb("cancel"), advance], NAMED_SIZE);
     const replies = await named(PENDING, commands);
-    console.log(
-      `job-finalize vs job-cancel: ${[...replies.keys()].join(" | ")}; known leak in ${leaks} replies`,
-    );
+    console.log(`job-finalize vs job-cancel: ${[...replies.keys()].join(" | ")}`);
     expect(replies.has("job-finalize a: ok")).toBe(true);
     expect(refused(replies, "job-finalize a")).toBe(true); // a cancel got in first
   });
@@ -94,6 +88,18 @@ describe("job-API races as scheduled model runs (fc.commands + fc.scheduledModel
     console.log(`job-dismiss vs job-migrate: ${[...replies.keys()].join(" | ")}`);
     expect(replies.has("job-dismiss a: ok")).toBe(true);
     expect(replies.has("job-migrate b: ok")).toBe(true);
+  });
+
+  it("two job-migrates from two clients at once (60 runs, ≤ 5 commands)", async () => {
+    const migrate = (id: JobId, autoFinalize: boolean) => fc.constant(new MigrateCommand(id, autoFinalize));
+    const commands = fc.commands(
+      [migrate("a", true), migrate("b", true), migrate("b", false), advance],
+      NAMED_SIZE,
+    );
+    const replies = await named([], commands);
+    console.log(`job-migrate vs job-migrate: ${[...replies.keys()].join(" | ")}`);
+    expect(replies.has("job-migrate b: ok")).toBe(true);
+    expect(replies.has("job-migrate b: There's a migration process in progress")).toBe(true);
   });
 
   it("free-for-all (80 runs, ≤ 8 commands, every verb on two job IDs, both thread steps)", async () => {

@@ -128,37 +128,21 @@ export class JobRace {
           : op.reply === `Job ID '${op.id}' already in use`
             ? w.some((s) => !NO_JOB.includes(s))
             : op.reply === "There's a migration process in progress" &&
-              others.some((id) => this.window(id, op.invoked, op.responded).some(isRunningJob))
+              others.some((id) => this.window(id, op.invoked, op.responded).some(isRunningJob)) &&
+              // A refused job-migrate leaves no trace: no status told for its ID meanwhile
+              // (only the dismissal of an older job of that ID, by another client).
+              w.slice(1).every((s) => s === "null")
         : op.reply === "ok"
           ? w.some((s) => verbTableAllows(op.verb, s))
           : op.reply === "Job not found"
             ? w.some((s) => NO_JOB.includes(s))
             : w.some(
                 (s) => op.reply === `Job '${op.id}' in state '${s}' cannot accept command verb '${op.verb}'`,
-              ) || this.knownLeak(op, w);
+              );
     return ok
       ? undefined
       : `${op.label}[${op.invoked}..${op.responded}] → ${op.reply}; statuses ${w.join(" → ")}`;
   }
-
-  /**
-   * KNOWN BUG in the job facade (reported, not fixed here): it checks a verb against the job's
-   * status, then sends the legacy command; when QEMU's thread or another client's command moved
-   * the migration in between (job-finalize vs job-cancel: pending → aborting), QEMU's legacy
-   * refusal reaches the job client ("Migration not in expected state: cancelling") instead of
-   * the job API's "Job 'a' in state 'aborting' cannot accept command verb 'finalize'". Accepted,
-   * and counted, only where the job did leave the verb's states inside the reply's window.
-   */
-  private knownLeak(op: JobOp, window: string[]): boolean {
-    const leak =
-      op.reply?.startsWith("Migration not in expected state: ") === true &&
-      window.some((s) => !verbTableAllows(op.verb, s));
-    if (leak) this.leaks.add(op);
-    return leak;
-  }
-
-  /** Replies that showed the known bug above. */
-  readonly leaks = new Set<JobOp>();
 
   /** Every reply so far explained, every status change a JobSTT step. */
   checkSoFar(): void {
@@ -243,14 +227,9 @@ export class MigrateCommand implements fc.AsyncCommand<JobModel, JobRace> {
     readonly id: JobId,
     readonly autoFinalize: boolean,
   ) {}
-  /**
-   * KNOWN BUG in the job facade (reported, not fixed here): two job-migrates in flight at once
-   * (two clients) make the facade take QEMU's `setup` of the one QEMU accepted for the other
-   * job, which then appears (created → running) although its own job-migrate is refused. Until
-   * it is fixed, a job-migrate is sent only while no other one waits for its reply.
-   */
+  /** Each job-migrate kind comes from a client of its own: two may be in flight at once. */
   check(m: Readonly<JobModel>): boolean {
-    return ![...m.inFlight].some((label) => label.startsWith("job-migrate"));
+    return !m.inFlight.has(this.toString());
   }
   async run(m: JobModel, r: JobRace): Promise<void> {
     const label = this.toString();
