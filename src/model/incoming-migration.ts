@@ -16,7 +16,6 @@ const generic = (desc: string) => new QmpCommandError("GenericError", desc);
 export class IncomingMigration implements IncomingEndpoint, StreamEnd {
   state = "none";
   private started = false;
-  private recoverTriggered = false;
   private socketAddress: JsonObject[] | undefined;
   private stream: MigrationStream | undefined;
   private crashed = false;
@@ -36,28 +35,28 @@ export class IncomingMigration implements IncomingEndpoint, StreamEnd {
   recover(uri: string): void {
     if (this.state !== "postcopy-paused")
       throw generic("Migrate recover can only be run when postcopy is paused.");
-    if (this.recoverTriggered) throw generic("Migrate recovery is triggered already");
-    this.recoverTriggered = true;
+    // 7.2 has no "already triggered" check: a second migrate-recover simply listens again.
     this.listen(uri);
   }
 
+  /**
+   * QEMU 7.2 announces setup before it looks at the URI, without changing its state
+   * (query-migrate still has none), and sends this one event even with `events` off; an unknown
+   * protocol is refused after it, and the command may be retried. The model knows unix: and
+   * tcp: only, so exec:/fd: get the unknown-protocol refusal here (7.2 would accept them).
+   */
   private listen(uri: string): void {
-    const address = socketAddressOf(uri);
-    if (!address) throw generic("Parameter 'uri' expects a valid migration protocol");
-    this.socketAddress = address;
-    // QEMU 7.2 announces setup here without changing its state (query-migrate still has none),
-    // and sends this one event even with the `events` capability off.
     this.host.emit("MIGRATION", { status: "setup" });
+    const address = socketAddressOf(uri);
+    if (!address) throw generic(`unknown migration protocol: ${uri}`);
+    this.socketAddress = address;
     this.host.links.listen(uri, this);
   }
 
   accept(stream: MigrationStream, resume: boolean): void {
     this.stream = stream;
     stream.destination = this;
-    if (resume) {
-      this.recoverTriggered = false;
-      this.set("postcopy-recover");
-    } else this.set("active");
+    this.set(resume ? "postcopy-recover" : "active");
   }
 
   /** The source switched to postcopy: the guest runs here from now on. */

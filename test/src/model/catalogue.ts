@@ -225,6 +225,10 @@ export const CATALOGUE: Scenario[] = [
       await ctx.src.exec("migrate-start-postcopy");
       await ctx.dst.exec("migrate-recover", { uri: ctx.backend.uri });
       await ctx.src.exec("migrate-incoming", { uri: ctx.backend.uri });
+      // An unknown protocol: `setup` first (events off: it is sent anyway), then the refusal; a retry may follow.
+      await ctx.dst.exec("migrate-incoming", { uri: "bogus:/x" });
+      await ctx.dst.exec("query-migrate");
+      await ctx.dst.exec("migrate-incoming", { uri: ctx.backend.uri });
       await ctx.dst.exec("query-migrate");
       await ctx.dst.exec("migrate-incoming", { uri: ctx.backend.uri });
       await ctx.dst.exec("query-migrate");

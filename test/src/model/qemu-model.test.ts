@@ -181,10 +181,12 @@ describe("model faults on demand (model only: real QEMU cannot be made to do the
     await r.src.execute("migrate-pause");
     expect((await info(r.src)).status).toBe("postcopy-paused");
     expect((await info(r.dst)).status).toBe("postcopy-paused");
-    await r.dst.execute("migrate-recover", { uri: URI });
-    await expect(r.dst.execute("migrate-recover", { uri: URI })).rejects.toThrow(
-      "Migrate recovery is triggered already",
+    await expect(r.dst.execute("migrate-recover", { uri: "bogus:/x" })).rejects.toThrow(
+      "unknown migration protocol: bogus:/x",
     );
+    await r.dst.execute("migrate-recover", { uri: URI });
+    // QEMU 7.2 has no "recovery triggered already" refusal: a second one listens again.
+    await r.dst.execute("migrate-recover", { uri: URI });
     await r.src.execute("migrate", { uri: URI, resume: true });
     expect((await info(r.src)).status).toBe("postcopy-recover");
     expect(await runUntil(r, ["completed"], 20_000)).toBeLessThan(20_000);
