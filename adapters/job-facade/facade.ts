@@ -258,6 +258,9 @@ export class JobFacade {
   ): Promise<void> {
     const job = new MigrationJob(options, this.sink());
     const tracked = new TrackedJob(job, restore, this.options.progress);
+    // A job the facade still thinks runs may have ended without an event (lost CAS): ask first,
+    // so its end is not mistaken for, or mixed up with, this job's start.
+    if (this.active) await this.catchUp(this.active);
     this.starting = tracked;
     if (this.active === undefined) this.active = tracked;
     try {

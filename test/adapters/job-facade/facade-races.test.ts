@@ -1,0 +1,156 @@
+/**
+ * The job facade when something gets to QEMU first: two job creations in flight at once, and a
+ * verb whose legacy command QEMU refuses because the migration moved on (another client's
+ * command, QEMU's thread). Deterministic: QEMU is scripted, and what "got there first" runs
+ * right before QEMU executes the command under test. The fast-check proofs of the same races
+ * over the legacy model are test/conformance/race-jobs.test.ts.
+ */
+import { describe, expect, it } from "vitest";
+import type { FacadeClient } from "../../../adapters/job-facade/clients.ts";
+import { JobFacade } from "../../../adapters/job-facade/facade.ts";
+import type { JsonObject, JsonValue } from "../../../src/qmp/json-value.ts";
+import { QmpError } from "../../../src/qmp/qmp-error.ts";
+import type { QmpServerSession } from "../../../src/qmp/server-session.ts";
+import { FakeQemu } from "./fake-qemu.ts";
+import { isLegalJobWalk } from "./legal-walk.ts";
+
+/** QEMU 7.2 announcing `setup` before it answers `migrate`, with room for a rival to go first. */
+class RacyQemu extends FakeQemu {
+  /** Runs once, just before QEMU executes the named command. */
+  readonly before = new Map<string, () => void>();
+  override async execute(command: string, args?: JsonObject): Promise<JsonValue> {
+    const rival = this.before.get(command);
+    this.before.delete(command);
+    rival?.();
+    const result = await super.execute(command, args);
+    if (command === "migrate" && args?.resume !== true) this.goto("setup");
+    return result;
+  }
+}
+
+class Client implements FacadeClient {
+  readonly negotiated = true;
+  readonly received: JsonObject[] = [];
+  send(message: JsonObject): void {
+    this.received.push(message);
+  }
+  /** "id status" for every JOB_STATUS_CHANGE. */
+  statuses(id?: string): string[] {
+    return this.received
+      .filter((m) => m.event === "JOB_STATUS_CHANGE")
+      .map((m) => m.data as { id: string; status: string })
+      .filter((d) => id === undefined || d.id === id)
+      .map((d) => d.status);
+  }
+}
+
+async function setup() {
+  const qemu = new RacyQemu();
+  const facade = await JobFacade.attach(qemu, { pollIntervalMs: 0 });
+  const client = new Client();
+  facade.addClient(client);
+  const call = async (command: string, args: JsonObject = {}): Promise<string> => {
+    const context = { session: client as unknown as QmpServerSession, oob: false };
+    const handler = facade.handlers[command] ?? facade.passThrough(command);
+    try {
+      await handler(args, context);
+      return "ok";
+    } catch (error) {
+      return (error as { desc: string }).desc;
+    } finally {
+      await facade.settled();
+    }
+  };
+  return { qemu, facade, client, call };
+}
+
+const migrate = (id: string, more: JsonObject = {}) => ({ "job-id": id, uri: "tcp:h:1", ...more });
+
+/** A job held at the switchover point: pending, substatus pre-switchover. */
+async function pendingJob(autoDismiss: boolean) {
+  const t = await setup();
+  await t.call("job-migrate", migrate("m0", { "auto-finalize": false, "auto-dismiss": autoDismiss }));
+  t.qemu.goto("active");
+  t.qemu.goto("pre-switchover");
+  await t.facade.settled();
+  expect(t.client.statuses("m0").at(-1)).toBe("pending");
+  return t;
+}
+
+describe("job facade: two job creations in flight at once", () => {
+  it("credits QEMU's setup to the job whose migrate QEMU ran; the refused one leaves no trace", async () => {
+    const { client, call } = await setup();
+    const [a, b] = await Promise.all([call("job-migrate", migrate("a")), call("job-migrate", migrate("b"))]);
+    expect([a, b]).toEqual(["ok", "There's a migration process in progress"]);
+    expect(client.statuses("a")).toEqual(["created", "running"]);
+    expect(client.statuses("b")).toEqual([]);
+    expect(client.received.filter((m) => (m.data as JsonObject | undefined)?.id === "b")).toEqual([]);
+    expect(await call("query-jobs")).toBe("ok");
+    expect(isLegalJobWalk(client.statuses("a"))).toBe(true);
+  });
+
+  it("the second of two job-migrates with one ID is refused as a job ID in use", async () => {
+    const { client, call } = await setup();
+    const replies = await Promise.all([call("job-migrate", migrate("a")), call("job-migrate", migrate("a"))]);
+    expect(replies).toEqual(["ok", "Job ID 'a' already in use"]);
+    expect(client.statuses("a")).toEqual(["created", "running"]);
+  });
+
+  it("a job that ended with no event (lost CAS) is concluded before the next start, not given its setup", async () => {
+    const { qemu, facade, client, call } = await setup();
+    await call("job-migrate", migrate("a", { "auto-dismiss": false }));
+    qemu.goto("active");
+    await facade.settled();
+    qemu.silently("completed");
+    expect(await call("job-migrate", migrate("b"))).toBe("ok");
+    expect(client.statuses("a")).toEqual(["created", "running", "waiting", "pending", "concluded"]);
+    expect(client.statuses("b")).toEqual(["created", "running"]);
+  });
+});
+
+describe("job facade: a verb whose legacy command QEMU refuses because the migration moved on", () => {
+  it("job-finalize after a rival cancel: the job refusal for aborting, not QEMU's legacy text", async () => {
+    const { qemu, call } = await pendingJob(false);
+    qemu.before.set("migrate-continue", () => qemu.goto("cancelling"));
+    expect(await call("job-finalize", { id: "m0" })).toBe(
+      "Job 'm0' in state 'aborting' cannot accept command verb 'finalize'",
+    );
+  });
+
+  it("job-finalize after the link broke: the job refusal for concluded, once query-migrate told why", async () => {
+    const { qemu, client, call } = await pendingJob(false);
+    qemu.before.set("migrate-continue", () => {
+      qemu.errorDesc = "Unable to write to socket: Broken pipe";
+      qemu.goto("failed");
+    });
+    expect(await call("job-finalize", { id: "m0" })).toBe(
+      "Job 'm0' in state 'concluded' cannot accept command verb 'finalize'",
+    );
+    expect(client.statuses("m0").slice(-2)).toEqual(["aborting", "concluded"]);
+  });
+
+  it("job-finalize after a change with no event (lost CAS): query-migrate catches the facade up", async () => {
+    const { qemu, call } = await pendingJob(false);
+    qemu.before.set("migrate-continue", () => qemu.silently("cancelling"));
+    expect(await call("job-finalize", { id: "m0" })).toBe(
+      "Job 'm0' in state 'aborting' cannot accept command verb 'finalize'",
+    );
+  });
+
+  it("a job dismissed meanwhile (auto-dismiss) is not found", async () => {
+    const { qemu, call } = await pendingJob(true);
+    qemu.before.set("migrate-continue", () => {
+      qemu.goto("cancelling");
+      qemu.goto("cancelled");
+    });
+    expect(await call("job-finalize", { id: "m0" })).toBe("Job not found");
+  });
+
+  it("a refusal while the job still accepts the verb is the migration's own: QEMU's text as written", async () => {
+    const { qemu, call } = await pendingJob(false);
+    qemu.before.set("migrate-continue", () => {
+      throw new QmpError("GenericError", "Migration is not allowed right now");
+    });
+    expect(await call("job-finalize", { id: "m0" })).toBe("Migration is not allowed right now");
+  });
+});
