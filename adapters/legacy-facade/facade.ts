@@ -49,9 +49,12 @@ export class LegacyFacade {
   private readonly order: EventOrder;
   /** Verb calls in flight whose effects QEMU reports only after its reply; see `quietly`. */
   private quietCalls = 0;
-  /** The one status told at once while quiet: the one QEMU sends before its reply (`setup`, `cancelling`). */
-  private quietExcept: string | undefined;
+  /** Statuses told at once while quiet: those QEMU sends before its reply (`setup`, `cancelling`), one per call. */
+  private readonly quietExcepts: string[] = [];
   private readonly deferred: (() => void)[] = [];
+  /** The `migrate` / `migrate-incoming` in flight, and a promise that settles once it has; see `afterStarts`. */
+  private starts = 0;
+  private startChain: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly upstream: Upstream,
@@ -84,20 +87,45 @@ export class LegacyFacade {
   }
 
   get handlers(): Record<string, QmpHandler> {
+    const after = this.afterStarts;
     return {
       migrate: (args) => this.migrate(args),
       "migrate-incoming": (args) => this.migrateIncoming(args),
-      migrate_cancel: () => this.cancel(),
-      "migrate-continue": (args) => this.continue(args),
-      "migrate-start-postcopy": () => this.startPostcopy(),
-      "migrate-pause": () => this.pause(),
-      "migrate-recover": (args) => this.recover(args),
-      "migrate-set-capabilities": (args, context) => this.setCapabilities(args, context),
-      "migrate-set-parameters": (args) => this.setParameters(args),
-      "query-migrate": () => this.queryMigrate(),
+      migrate_cancel: after(() => this.cancel()),
+      "migrate-continue": after((args) => this.continue(args)),
+      "migrate-start-postcopy": after(() => this.startPostcopy()),
+      "migrate-pause": after(() => this.pause()),
+      "migrate-recover": after((args) => this.recover(args)),
+      "migrate-set-capabilities": after((args, context) => this.setCapabilities(args, context)),
+      "migrate-set-parameters": after((args) => this.setParameters(args)),
+      "query-migrate": after(() => this.queryMigrate()),
       "query-migrate-capabilities": (_args, context) => this.queryCapabilities(context),
-      "query-jobs": () => this.queryJobs(),
+      "query-jobs": after(() => this.queryJobs()),
     };
+  }
+
+  /**
+   * QEMU runs one command at a time, and `migrate` / `migrate-incoming` reach their first status
+   * inside the command: a command of another client sent meanwhile sees the state after it (the
+   * new migration, or the old one when it was refused), never the job being created. The facade's
+   * start spans backend round trips, so the commands that read the migration wait for it.
+   */
+  private readonly afterStarts =
+    (handler: QmpHandler): QmpHandler =>
+    async (args, context) => {
+      while (this.starts > 0) await this.startChain;
+      return handler(args, context);
+    };
+
+  /** Runs starts one after another (two clients' `migrate`s: QEMU runs one, then refuses the other). */
+  private exclusiveStart<T>(run: () => Promise<T>): Promise<T> {
+    this.starts++;
+    const result = this.startChain.then(run).finally(() => this.starts--);
+    this.startChain = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
   }
 
   passThrough(command: string): QmpHandler {
@@ -131,22 +159,25 @@ export class LegacyFacade {
       resume: { kind: "bool", optional: true },
     });
     const uri = args.uri as string;
-    if (args.resume === true) return this.resumeOutgoing(uri);
     if (args.blk === true || args.inc === true)
       throw generic("block migration ('blk', 'inc') has no job-native form; use a block job");
-    const previous = this.job;
-    if (previous?.running) throw errors.migrationActive();
-    await this.start("outgoing", previous, "job-migrate", {
-      uri,
-      postcopy: this.caps["postcopy-ram"],
-      "auto-finalize": !this.caps["pause-before-switchover"],
+    return this.exclusiveStart(async () => {
+      if (args.resume === true) return this.resumeOutgoing(uri);
+      const previous = this.job;
+      if (previous?.running) throw errors.migrationActive();
+      await this.start("outgoing", previous, "job-migrate", {
+        uri,
+        postcopy: this.caps["postcopy-ram"],
+        "auto-finalize": !this.caps["pause-before-switchover"],
+      });
+      return undefined;
     });
-    return undefined;
   }
 
   private async migrateIncoming(args: JsonObject): Promise<undefined> {
     checkArgs(args, { uri: { kind: "str" } });
-    await this.start("incoming", this.job, "job-migrate-incoming", { uri: args.uri as string });
+    const uri = args.uri as string;
+    await this.exclusiveStart(() => this.start("incoming", this.job, "job-migrate-incoming", { uri }));
     return undefined;
   }
 
@@ -170,8 +201,10 @@ export class LegacyFacade {
       try {
         await relay(this.upstream, command, { "job-id": job.id, ...args, "auto-dismiss": false });
       } catch (error) {
-        this.ours.delete(job.id);
         this.job = previous;
+        // A backend that announced the job before refusing its start (QEMU 7.2's destination
+        // sends `setup` before it looks at the URI) ended it: no job stays behind.
+        await this.dismiss(job);
         throw error;
       }
       if (previous?.concluded && previous !== job) void this.dismiss(previous);
@@ -447,8 +480,13 @@ export class LegacyFacade {
     }, status);
   }
 
+  /**
+   * Sends now, or after the quiet calls' replies. A status a quiet call tells before its reply
+   * waits too when earlier statuses are already held back: QEMU's order comes first.
+   */
   private announce(send: () => void, status?: string): void {
-    if (this.quietCalls > 0 && status !== this.quietExcept) this.deferred.push(send);
+    const early = status !== undefined && this.quietExcepts.includes(status);
+    if (this.quietCalls > 0 && (!early || this.deferred.length > 0)) this.deferred.push(send);
     else send();
   }
 
@@ -460,14 +498,14 @@ export class LegacyFacade {
    */
   private async quietly<T>(run: () => Promise<T>, except?: string): Promise<T> {
     this.quietCalls++;
-    this.quietExcept = except;
+    if (except !== undefined) this.quietExcepts.push(except);
     try {
       return await run();
     } finally {
       setImmediate(() => {
         this.quietCalls--;
+        if (except !== undefined) this.quietExcepts.splice(this.quietExcepts.indexOf(except), 1);
         if (this.quietCalls > 0) return;
-        this.quietExcept = undefined;
         for (const send of this.deferred.splice(0)) send();
       });
     }

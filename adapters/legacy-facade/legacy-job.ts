@@ -62,6 +62,7 @@ export class LegacyJob {
   /** What query-migrate answers: the last MigrationInfo, with the status the clients know. */
   view(): JsonObject {
     if (this.substatus === "none") return {};
+    if (this.listening) return this.listeningView();
     const stale = typeof this.info.status === "string" && this.info.status !== this.substatus;
     if (stale && this.concluded) return this.endedView();
     const view: JsonObject = { ...this.info, status: this.substatus };
@@ -69,6 +70,19 @@ export class LegacyJob {
     // details captured at the very end may still carry it.
     if (this.concluded && this.direction === "incoming") delete view["socket-address"];
     return view;
+  }
+
+  /**
+   * A destination that announced `setup` and waits for its source: QEMU 7.2 sends that event
+   * without entering the state, so its query-migrate has no status yet, only the address.
+   */
+  private get listening(): boolean {
+    return this.direction === "incoming" && this.substatus === "setup";
+  }
+
+  private listeningView(): JsonObject {
+    const { status: _status, ...rest } = this.info;
+    return rest;
   }
 
   /**

@@ -18,7 +18,6 @@ import {
   INCOMING_BAD,
   type IncomingAction,
   incomingSpecTrace,
-  QEMU_ONLY,
   QUERY,
   RECOVER,
 } from "./incoming-traces.ts";
@@ -114,6 +113,6 @@ describe.skipIf(skip !== undefined)("the destination model is QEMU 7.2 where no 
     it(`sequence ${index + 1}: ${sequence.length} commands, replies, events, query-migrate, query-jobs`, {
       timeout: 30_000,
     }, async () => {
-      expect(await qemuTrace(sequence)).toEqual(incomingSpecTrace(sequence, true, QEMU_ONLY));
+      expect(await qemuTrace(sequence)).toEqual(incomingSpecTrace(sequence, true));
     });
 });

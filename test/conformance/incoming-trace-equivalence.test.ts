@@ -3,8 +3,7 @@
  * trace-equivalence.test.ts): for EVERY sequence of a destination client's legacy commands and
  * environment steps up to a depth, the legacy client of legacy facade ∘ job facade ∘ a scripted
  * destination QEMU sees exactly the trace of the pure model of QEMU 7.2's destination
- * (incoming-legacy-model.ts), with jobshim's one declared deviation and its two known bugs
- * (incoming-traces.ts). Replies, MIGRATION events, and after each step query-migrate (status,
+ * (incoming-legacy-model.ts), with jobshim's declared deviations (incoming-traces.ts). Replies, MIGRATION events, and after each step query-migrate (status,
  * error-desc, socket-address) and how many jobs query-jobs lists.
  *  A. the whole alphabet (12 incoming actions, `events` on/off, `postcopy-ram` on,
  *     query-migrate), every sequence of DEPTH_A steps from a fresh destination;
@@ -29,10 +28,8 @@ import {
   incomingSpecTrace,
   incomingStackTrace,
   POSTCOPY,
-  QEMU_ONLY,
   QUERY,
   RECOVER,
-  WITH_KNOWN_BUGS,
 } from "./incoming-traces.ts";
 
 const DEPTH_A = Number(process.env.CONFORMANCE_INCOMING_DEPTH_A ?? 4);
@@ -74,29 +71,17 @@ function* withPreludes(depth: number): Generator<IncomingAction[]> {
 
 async function explore(runs: Iterable<IncomingAction[]>, queryEach: boolean) {
   let explored = 0;
-  let touchedByKnownBugs = 0;
   const diverging: string[] = [];
   for (const sequence of runs) {
     explored++;
     const spec = incomingSpecTrace(sequence, queryEach).join("\n");
-    if (spec !== incomingSpecTrace(sequence, queryEach, QEMU_ONLY).join("\n")) touchedByKnownBugs++;
     const stack = (await incomingStackTrace(sequence, queryEach)).join("\n");
     if (stack !== spec && diverging.length < 10)
       diverging.push(
         `${sequence.map((a) => a.name).join(", ")}\n--- model:\n${spec}\n--- facades:\n${stack}`,
       );
   }
-  return { explored, touchedByKnownBugs, diverging };
-}
-
-/** A known bug's shortest sequence: the facades still differ from QEMU 7.2 exactly as recorded. */
-async function expectKnownBug(sequence: IncomingAction[]) {
-  const qemu = incomingSpecTrace(sequence, true, QEMU_ONLY);
-  const facades = await incomingStackTrace(sequence, true);
-  console.warn("KNOWN BUG (facades vs QEMU 7.2's destination):", { qemu, facades });
-  // When one of these fails, the bug is fixed: remove its entry from KnownBugs in incoming-traces.ts.
-  expect(facades).not.toEqual(qemu);
-  expect(facades).toEqual(incomingSpecTrace(sequence, true, WITH_KNOWN_BUGS));
+  return { explored, diverging };
 }
 
 describe("legacy facade ∘ job facade ∘ destination QEMU is trace-equivalent to QEMU 7.2's destination", () => {
@@ -107,24 +92,27 @@ describe("legacy facade ∘ job facade ∘ destination QEMU is trace-equivalent 
     expect(incomingSpecTrace([...ACTIVE, BREAK]).join("\n")).toContain("QEMU exited");
   });
 
-  it("KNOWN BUG still there: query-migrate reports `setup` while the destination listens (7.2: no status)", async () => {
-    await expectKnownBug([INCOMING, QUERY]);
+  it("query-migrate shows only the listening address while the destination waits (7.2: no status yet)", async () => {
+    const trace = await incomingStackTrace([EVENTS_ON, INCOMING, QUERY], true);
+    expect(trace).toEqual(incomingSpecTrace([EVENTS_ON, INCOMING, QUERY], true));
+    expect(trace[2]).toMatch(/^query-migrate -> \{"socket-address":\[.*\]\}\n/);
   });
 
-  it("KNOWN BUG still there: a migrate-incoming refused after its `setup` leaves a job in query-jobs", async () => {
-    await expectKnownBug([INCOMING_BAD]);
+  it("a migrate-incoming refused after its `setup` leaves no job behind, and may be retried", async () => {
+    const sequence = [EVENTS_ON, INCOMING_BAD, INCOMING, QUERY];
+    const trace = await incomingStackTrace(sequence, true);
+    expect(trace).toEqual(incomingSpecTrace(sequence, true));
+    expect(trace[1]).toContain("error unknown migration protocol: foo:bar\n  ! MIGRATION setup\n");
+    expect(trace[1]).toContain("jobs -> 0");
   });
 
   it(`A: all ${ALL_INCOMING_ACTIONS.length}^${DEPTH_A} sequences of the whole alphabet, query-migrate and query-jobs after each step`, {
     timeout: 600_000,
   }, async () => {
     const started = Date.now();
-    const { explored, touchedByKnownBugs, diverging } = await explore(
-      sequences(ALL_INCOMING_ACTIONS, DEPTH_A),
-      true,
-    );
+    const { explored, diverging } = await explore(sequences(ALL_INCOMING_ACTIONS, DEPTH_A), true);
     console.log(
-      `incoming trace equivalence A: depth ${DEPTH_A}, ${explored} sequences explored over ${ALL_INCOMING_ACTIONS.length} actions (${touchedByKnownBugs} show a known bug), ${Date.now() - started} ms`,
+      `incoming trace equivalence A: depth ${DEPTH_A}, ${explored} sequences explored over ${ALL_INCOMING_ACTIONS.length} actions, ${Date.now() - started} ms`,
     );
     expect(explored).toBe(ALL_INCOMING_ACTIONS.length ** DEPTH_A);
     expect(diverging).toEqual([]);
@@ -134,9 +122,9 @@ describe("legacy facade ∘ job facade ∘ destination QEMU is trace-equivalent 
     timeout: 600_000,
   }, async () => {
     const started = Date.now();
-    const { explored, touchedByKnownBugs, diverging } = await explore(withPreludes(DEPTH_B), true);
+    const { explored, diverging } = await explore(withPreludes(DEPTH_B), true);
     console.log(
-      `incoming trace equivalence B: depth ${DEPTH_B} after ${PRELUDES.length} status preludes, ${explored} sequences explored over ${INCOMING_ACTIONS.length} actions (${touchedByKnownBugs} show a known bug), ${Date.now() - started} ms`,
+      `incoming trace equivalence B: depth ${DEPTH_B} after ${PRELUDES.length} status preludes, ${explored} sequences explored over ${INCOMING_ACTIONS.length} actions, ${Date.now() - started} ms`,
     );
     expect(explored).toBe(PRELUDES.length * INCOMING_ACTIONS.length ** DEPTH_B);
     expect(diverging).toEqual([]);

@@ -7,12 +7,15 @@
  * model and every JOB_STATUS_CHANGE a JobSTT step; at the end the whole run (replies, MIGRATION
  * events, query-migrate's final status) must be explained by one serial order.
  *
- * Sizes: the three named races run 60 times each with at most 5 commands; the free-for-all runs
+ * Sizes: the four named races run 60 times each with at most 5 commands; the free-for-all runs
  * 80 times with at most 8 commands, all from a fixed seed (RACE_SEED, race-scheduling.ts). The
- * file takes about 2 s. Known facade bugs the runs found are named where they are tolerated.
+ * file takes about 2 s. The legacy facade bugs these runs once found (statuses reordered by a quiet
+ * window, commands answered from a job still being created, a refused second `migrate` hiding the
+ * accepted one) are fixed; no tolerance is left.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { Op } from "./race-history.ts";
 import {
   type ClientName,
   type LegacyModel,
@@ -32,14 +35,14 @@ async function race(
   s: fc.Scheduler,
   prelude: readonly PreludeStep[],
   commands: Iterable<fc.AsyncCommand<LegacyModel, LegacyRace>>,
-): Promise<{ final: string; replies: string[] }> {
+): Promise<{ final: string; replies: string[]; ops: readonly Op[] }> {
   const real = await LegacyRace.open(s, prelude);
   try {
     await fc.scheduledModelRun(s, () => ({ model: { inFlight: new Set<ClientName>() }, real }), commands);
     const final = await real.finish(s);
     real.checkWhole(final);
     const replies = real.ops.filter((op) => !op.thread).map((op) => `${op.name}: ${op.reply}`);
-    return { final, replies };
+    return { final, replies, ops: real.ops };
   } finally {
     real.close();
   }
@@ -106,6 +109,29 @@ describe("races as scheduled model runs (fc.commands + fc.scheduledModelRun)", (
     expect(seen.has("1")).toBe(true);
   });
 
+  it("two clients' migrates at once (60 runs, ≤ 5 commands): one runs, the other is refused, events go on", async () => {
+    // QEMU runs one `migrate` and then refuses the other; the refusal must not hide the accepted
+    // migration (its later MIGRATION events, and query-migrate's final status, are checked).
+    let bothInFlight = 0;
+    const overlap = (a: Op, b: Op) =>
+      a.invoked < (b.responded ?? Number.POSITIVE_INFINITY) &&
+      b.invoked < (a.responded ?? Number.POSITIVE_INFINITY);
+    const commands = fc.commands(
+      [send("migrate"), send("migrate-b"), send("cancel"), step("advance")],
+      NAMED_SIZE,
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), commands, async (s, cmds) => {
+        const r = await race(s, ["caps events"], cmds);
+        const [a, b] = ["migrate", "migrate-b"].map((name) => r.ops.filter((op) => op.name === name));
+        if (a?.some((x) => b?.some((y) => overlap(x, y)))) bothInFlight++;
+      }),
+      NAMED,
+    );
+    console.log(`two migrates: both in flight at once in ${bothInFlight} runs`);
+    expect(bothInFlight).toBeGreaterThan(0);
+  });
+
   it("free-for-all (80 runs, ≤ 8 commands, every command and thread step): linearisable", async () => {
     const preludes: PreludeStep[][] = [
       ["caps events"],
@@ -117,6 +143,7 @@ describe("races as scheduled model runs (fc.commands + fc.scheduledModelRun)", (
     const all = fc.commands(
       [
         send("migrate"),
+        send("migrate-b"),
         send("cancel"),
         send("continue"),
         send("start-postcopy"),

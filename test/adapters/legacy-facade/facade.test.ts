@@ -379,4 +379,106 @@ describe("legacy facade over a job backend", () => {
       refusal("Device 'virtio-net' refused to switch over"),
     );
   });
+
+  it("a status told before its reply waits behind statuses another command holds back (QEMU's order)", async () => {
+    const { backend, client, call, eventsOn, migrate } = await setup();
+    await eventsOn();
+    await call("migrate-set-capabilities", {
+      capabilities: [{ capability: "pause-before-switchover", state: true }],
+    });
+    await migrate();
+    backend.sub(JOB, "active");
+    backend.sub(JOB, "pre-switchover");
+    // QEMU: continue answered, its thread enters device, then the cancel enters cancelling.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const execute = backend.execute.bind(backend);
+    backend.execute = async (command, args) => {
+      if (command === "job-finalize") {
+        backend.sub(JOB, "device"); // reported while continue's window is open
+        await gate;
+      }
+      return execute(command, args);
+    };
+    backend.onCommand.set("job-cancel", () => backend.sub(JOB, "cancelling"));
+    const continued = call("migrate-continue", { state: "pre-switchover" });
+    await tick();
+    const cancelled = call("migrate_cancel");
+    await tick();
+    release();
+    await Promise.all([continued, cancelled]);
+    await afterReply();
+    expect(client.events().slice(-2)).toEqual(["MIGRATION device", "MIGRATION cancelling"]);
+  });
+
+  it("a command sent while a migrate is in flight sees the state after it, as QEMU runs one at a time", async () => {
+    const { backend, call } = await setup();
+    const started = call("migrate", { uri: "tcp:h:1" });
+    const continued = call("migrate-continue", { state: "pre-switchover" });
+    await tick();
+    backend.sub(JOB, "setup");
+    await started;
+    await expect(continued).rejects.toEqual(refusal("Migration not in expected state: setup"));
+  });
+
+  it("migrate-start-postcopy sent while a migrate QEMU then refuses is in flight is refused", async () => {
+    const { backend, call } = await setup();
+    await call("migrate-set-capabilities", { capabilities: [{ capability: "postcopy-ram", state: true }] });
+    backend.refuseNext = "Failed to connect";
+    const started = call("migrate", { uri: "tcp:h:1" });
+    const postcopy = call("migrate-start-postcopy");
+    await expect(started).rejects.toMatchObject({ desc: "Failed to connect" });
+    await expect(postcopy).rejects.toEqual(
+      refusal("Postcopy must be started after migration has been started"),
+    );
+  });
+
+  it("two clients' migrates at once: one runs, the other is refused, and the one running stays visible", async () => {
+    const { backend, client, call, eventsOn } = await setup();
+    await eventsOn();
+    const first = call("migrate", { uri: "tcp:h:1" });
+    const second = call("migrate", { uri: "tcp:h:2" });
+    await tick();
+    backend.sub(JOB, "setup");
+    await first;
+    await expect(second).rejects.toEqual(refusal("There's a migration process in progress"));
+    await afterReply();
+    backend.sub(JOB, "active");
+    expect(client.events()).toEqual(["MIGRATION setup", "MIGRATION active"]);
+    expect(await call("query-migrate")).toEqual({ status: "active" });
+    const starts = backend.calls.filter((c) => c.command === "job-migrate" && c.args?.["job-id"]);
+    expect(starts).toHaveLength(1); // the second was refused by the facade, as QEMU refuses it
+  });
+
+  it("a destination listening shows its address in query-migrate but no status (7.2's state is still none)", async () => {
+    const { backend, call } = await setup();
+    const address = [{ type: "inet", host: "0", port: "1" }];
+    const reply = call("migrate-incoming", { uri: "tcp:0:1" });
+    await tick();
+    backend.sub(JOB, "setup", { "socket-address": address });
+    await reply;
+    expect(await call("query-migrate")).toEqual({ "socket-address": address });
+    backend.sub(JOB, "active", { "socket-address": address });
+    expect(await call("query-migrate")).toEqual({ status: "active", "socket-address": address });
+  });
+
+  it("a start the backend refuses after announcing its job leaves no job behind", async () => {
+    const { backend, call } = await setup();
+    const execute = backend.execute.bind(backend);
+    backend.execute = async (command, args) => {
+      const value = await execute(command, args);
+      if (command !== "job-migrate-incoming") return value;
+      backend.sub(JOB, "setup"); // QEMU 7.2 announces setup before it looks at the URI
+      backend.sub(JOB, "failed");
+      throw new QmpError("GenericError", "unknown migration protocol: foo:bar");
+    };
+    await expect(call("migrate-incoming", { uri: "foo:bar" })).rejects.toMatchObject({
+      desc: "unknown migration protocol: foo:bar",
+    });
+    expect(backend.jobs.size).toBe(0);
+    expect(await call("query-jobs")).toEqual([]);
+    expect(await call("query-migrate")).toEqual({});
+  });
 });
