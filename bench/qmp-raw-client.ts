@@ -20,8 +20,8 @@ export class RawQmpClient {
     });
   }
 
-  /** Connects, reads the greeting and negotiates (no OOB), like any client must. */
-  static async open(path: string): Promise<RawQmpClient> {
+  /** Connects, reads the greeting and negotiates (OOB only when asked), like any client must. */
+  static async open(path: string, oob = false): Promise<RawQmpClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ path });
       s.once("error", reject);
@@ -29,7 +29,11 @@ export class RawQmpClient {
     });
     const client = new RawQmpClient(socket);
     await client.nextLine();
-    await client.request('{"execute":"qmp_capabilities"}\n');
+    await client.request(
+      oob
+        ? '{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}\n'
+        : '{"execute":"qmp_capabilities"}\n',
+    );
     return client;
   }
 
