@@ -487,10 +487,11 @@ export class JobFacade {
       this.scheduleReconcile(tracked);
       return;
     }
+    const suspect = misleadingSetup(tracked, status);
     this.held++;
     this.enqueue(async () => {
       try {
-        await this.observeChecked(tracked, status);
+        await this.observeChecked(tracked, status, suspect);
       } finally {
         this.held--;
       }
@@ -503,7 +504,7 @@ export class JobFacade {
    * status, the query wins: QEMU sent an event for a change that did not happen (7.2's
    * destination reports `setup` on migrate-recover while it stays postcopy-paused).
    */
-  private async observeChecked(tracked: TrackedJob, status: string): Promise<void> {
+  private async observeChecked(tracked: TrackedJob, status: string, suspect = false): Promise<void> {
     const seen = this.eventCount;
     const details = await this.queryMigrate();
     // A newer job's start was accepted meanwhile: the answer describes that migration.
@@ -513,6 +514,11 @@ export class JobFacade {
     if (typeof current === "string" && current !== status) {
       this.options.onAnomaly?.(tracked.job.id, `MIGRATION said '${status}', query-migrate says '${current}'`);
       this.apply(tracked, current, errorDescOf(details));
+    } else if (current === undefined && suspect) {
+      // A newer event came before the answer: it tells what QEMU did, while a `setup` that may
+      // be a lie cannot be confirmed any more (seen under load: the destination job reported
+      // substatus setup between postcopy-paused and postcopy-active).
+      this.options.onAnomaly?.(tracked.job.id, `MIGRATION said '${status}', not confirmed; dropped`);
     } else this.apply(tracked, status, errorDescOf(details));
   }
 
@@ -654,7 +660,11 @@ export class JobFacade {
  * first status is true as sent.
  */
 function needsQueryFirst(tracked: TrackedJob, status: string): boolean {
-  if (status === "failed") return true;
+  return status === "failed" || misleadingSetup(tracked, status);
+}
+
+/** The destination's `setup` after it left `none`: 7.2 sends it on migrate-recover, untrue. */
+function misleadingSetup(tracked: TrackedJob, status: string): boolean {
   const { job } = tracked;
   return status === "setup" && job.options.direction === "incoming" && job.substatus !== "none";
 }

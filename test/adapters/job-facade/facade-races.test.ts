@@ -154,3 +154,23 @@ describe("job facade: a verb whose legacy command QEMU refuses because the migra
     expect(await call("job-finalize", { id: "m0" })).toBe("Migration is not allowed right now");
   });
 });
+
+describe("job facade: an event that may be a lie, overtaken before it could be checked", () => {
+  it("drops the destination's unconfirmed setup on migrate-recover when a newer event came first", async () => {
+    const { qemu, facade, client, call } = await setup();
+    await call("job-migrate-incoming", { "job-id": "in0", uri: "tcp:h:1" });
+    for (const status of ["active", "postcopy-active", "postcopy-paused"]) qemu.goto(status);
+    await facade.settled();
+    // 7.2 on migrate-recover: MIGRATION {setup} while it stays postcopy-paused; the source
+    // reconnects before the facade's query-migrate is answered.
+    qemu.before.set("query-migrate", () => qemu.goto("postcopy-recover"));
+    qemu.emit("MIGRATION", { status: "setup" });
+    await facade.settled();
+    await facade.settled();
+    const subs = client.received
+      .filter((m) => m.event === "JOB_SUBSTATUS_CHANGE")
+      .map((m) => (m.data as JsonObject).substatus);
+    expect(subs.slice(-2)).toEqual(["postcopy-paused", "postcopy-recover"]);
+    expect(client.statuses("in0").slice(-2)).toEqual(["paused", "running"]);
+  });
+});
