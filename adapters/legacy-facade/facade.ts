@@ -482,12 +482,17 @@ export class LegacyFacade {
 
   /**
    * Sends now, or after the quiet calls' replies. A status a quiet call tells before its reply
-   * waits too when earlier statuses are already held back: QEMU's order comes first.
+   * (`cancelling`, `setup`) came after everything held back so far: QEMU's order comes first, so
+   * what is held goes out before it (a held status then precedes the reply of the command that
+   * caused it, where QEMU would put it after; event order does not change).
    */
   private announce(send: () => void, status?: string): void {
     const early = status !== undefined && this.quietExcepts.includes(status);
-    if (this.quietCalls > 0 && (!early || this.deferred.length > 0)) this.deferred.push(send);
-    else send();
+    if (this.quietCalls > 0 && !early) this.deferred.push(send);
+    else {
+      for (const held of this.deferred.splice(0)) held();
+      send();
+    }
   }
 
   /**
