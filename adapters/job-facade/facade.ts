@@ -512,7 +512,15 @@ export class JobFacade {
     if (details) tracked.noteDetails(details);
     const current = details && seen === this.eventCount ? details.status : undefined;
     if (typeof current === "string" && current !== status) {
-      this.options.onAnomaly?.(tracked.job.id, `MIGRATION said '${status}', query-migrate says '${current}'`);
+      // Only the suspect `setup` can be a change QEMU did not make; any other event's status
+      // did happen, and QEMU may set the next one before its event is out (7.2's destination:
+      // postcopy-recover → postcopy-active), so both are told, in order.
+      if (suspect)
+        this.options.onAnomaly?.(
+          tracked.job.id,
+          `MIGRATION said '${status}', query-migrate says '${current}'`,
+        );
+      else this.apply(tracked, status, undefined);
       this.apply(tracked, current, errorDescOf(details));
     } else if (current === undefined && suspect) {
       // A newer event came before the answer: it tells what QEMU did, while a `setup` that may
