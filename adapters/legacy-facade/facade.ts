@@ -201,15 +201,27 @@ export class LegacyFacade {
       try {
         await relay(this.upstream, command, { "job-id": job.id, ...args, "auto-dismiss": false });
       } catch (error) {
-        this.job = previous;
-        // A backend that announced the job before refusing its start (QEMU 7.2's destination
-        // sends `setup` before it looks at the URI) ended it: no job stays behind.
-        await this.dismiss(job);
+        await this.refusedStart(job, previous);
         throw error;
       }
       if (previous?.concluded && previous !== job) void this.dismiss(previous);
       await this.until(job, (s) => s !== "none");
     }, "setup");
+  }
+
+  /**
+   * A backend that announced the job before refusing its start ended it; no job stays behind.
+   * QEMU 7.2's source enters setup before it checks the URI and then reports that migration as
+   * failed; its destination only announces `setup` and keeps its state, so the previous
+   * migration stays the one query-migrate reports.
+   */
+  private async refusedStart(job: LegacyJob, previous: LegacyJob | undefined): Promise<void> {
+    if (job.direction === "outgoing" && job.concluded) {
+      await this.jobEntry(job);
+      job.finalInfo = true;
+      if (previous?.concluded) void this.dismiss(previous);
+    } else this.job = previous;
+    await this.dismiss(job);
   }
 
   private async dismiss(job: LegacyJob): Promise<void> {

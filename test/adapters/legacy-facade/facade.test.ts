@@ -481,4 +481,24 @@ describe("legacy facade over a job backend", () => {
     expect(await call("query-jobs")).toEqual([]);
     expect(await call("query-migrate")).toEqual({});
   });
+
+  it("a migrate the source refuses after entering setup reports that failed migration, with no job left", async () => {
+    const { backend, client, call, eventsOn } = await setup();
+    await eventsOn();
+    const execute = backend.execute.bind(backend);
+    backend.execute = async (command, args) => {
+      const value = await execute(command, args);
+      if (command !== "job-migrate" || !args?.["job-id"]) return value;
+      backend.sub(JOB, "setup"); // QEMU 7.2: setup, then failed, then the refusal
+      backend.sub(JOB, "failed");
+      throw new QmpError("GenericError", "Parameter 'uri' expects a valid migration protocol");
+    };
+    await expect(call("migrate", { uri: "bogus:/x" })).rejects.toMatchObject({
+      desc: "Parameter 'uri' expects a valid migration protocol",
+    });
+    await afterReply();
+    expect(client.events()).toEqual(["MIGRATION setup", "MIGRATION failed"]);
+    expect(await call("query-migrate")).toEqual({ status: "failed" });
+    expect(backend.jobs.size).toBe(0);
+  });
 });
