@@ -488,10 +488,11 @@ export class JobFacade {
       return;
     }
     const suspect = misleadingSetup(tracked, status);
+    const seen = this.eventCount;
     this.held++;
     this.enqueue(async () => {
       try {
-        await this.observeChecked(tracked, status, suspect);
+        await this.observeChecked(tracked, status, suspect, seen);
       } finally {
         this.held--;
       }
@@ -500,12 +501,13 @@ export class JobFacade {
 
   /**
    * Applies an event's status with query-migrate's details (error-desc) when QEMU still answers.
-   * When the query, sent after the event and answered before any newer event, reports another
-   * status, the query wins: QEMU sent an event for a change that did not happen (7.2's
-   * destination reports `setup` on migrate-recover while it stays postcopy-paused).
+   * The answer speaks about this event only if no newer event came since it (`seen`, counted
+   * when the event arrived, not when its check started: events queue up behind a slow check).
+   * If it then reports another status: a suspect `setup` was a change QEMU did not make (7.2's
+   * destination on migrate-recover) and the query wins; any other status did happen, and QEMU
+   * set the next one before its event was out, so both are applied in order.
    */
-  private async observeChecked(tracked: TrackedJob, status: string, suspect = false): Promise<void> {
-    const seen = this.eventCount;
+  private async observeChecked(tracked: TrackedJob, status: string, suspect: boolean, seen: number) {
     const details = await this.queryMigrate();
     // A newer job's start was accepted meanwhile: the answer describes that migration.
     if (this.active !== undefined && tracked !== this.active) return this.apply(tracked, status, undefined);
@@ -590,6 +592,7 @@ export class JobFacade {
 
   private finish(tracked: TrackedJob): void {
     tracked.finished = true;
+    if (tracked.job.substatus === "completed") tracked.progress.completed();
     // A start waiting for QEMU's answer owns the state from now on (`start`).
     if (this.active === tracked) this.active = this.starting === tracked ? undefined : this.starting;
     this.transactions.delete(tracked.job.id);

@@ -98,6 +98,16 @@ export class ProgressTracker {
     this.notePass(ram);
   }
 
+  /**
+   * The migration completed. The job concludes on QEMU's event, before query-migrate's final
+   * answer arrives, and query-jobs must show total = current from then on (decision 0001, 8).
+   */
+  completed(): void {
+    this.status = "completed";
+    this.remaining = 0;
+    this.total = this.current;
+  }
+
   /** Running and reporting: the caller decides whether the job still runs. */
   view(running: boolean, now: number = Date.now()): ProgressView {
     const waiting = WAITING.includes(this.status);

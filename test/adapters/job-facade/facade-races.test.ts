@@ -195,4 +195,44 @@ describe("job facade: an event that may be a lie, overtaken before it could be c
       .map((m) => (m.data as JsonObject).substatus);
     expect(subs.slice(-3)).toEqual(["postcopy-paused", "postcopy-recover", "postcopy-active"]);
   });
+
+  it("checks each event against what came after it, even when events queued behind a slow query", async () => {
+    const { qemu, facade, client, call } = await setup();
+    await call("job-migrate-incoming", { "job-id": "in0", uri: "tcp:h:1" });
+    for (const status of ["active", "postcopy-active", "postcopy-paused"]) qemu.goto(status);
+    await facade.settled();
+    // While a reconcile's query-migrate is answered, migrate-recover's setup, postcopy-recover
+    // and postcopy-active all arrive: their checks start only after it, when QEMU is already
+    // in postcopy-active. That answer says nothing about setup or postcopy-recover.
+    qemu.before.set("query-migrate", () => {
+      qemu.emit("MIGRATION", { status: "setup" });
+      qemu.goto("postcopy-recover");
+      qemu.goto("postcopy-active");
+    });
+    qemu.emit("MIGRATION_PASS", { pass: 1 });
+    for (let i = 0; i < 4; i++) await facade.settled();
+    const subs = client.received
+      .filter((m) => m.event === "JOB_SUBSTATUS_CHANGE")
+      .map((m) => (m.data as JsonObject).substatus);
+    expect(subs.slice(-3)).toEqual(["postcopy-paused", "postcopy-recover", "postcopy-active"]);
+  });
+});
+
+describe("job facade: query-jobs between QEMU's completed event and its final details", () => {
+  it("shows total = current as soon as the job concludes, and the final bytes once QEMU answers", async () => {
+    const { qemu, facade, call } = await setup();
+    await call("job-migrate", migrate("m0", { "auto-dismiss": false }));
+    qemu.ram = { transferred: 500, remaining: 500, total: 1000, "dirty-sync-count": 1, mbps: 8 };
+    qemu.goto("active");
+    await facade.settled();
+    qemu.ram = { transferred: 1000, remaining: 0, total: 1000, "dirty-sync-count": 2, mbps: 8 };
+    qemu.goto("completed");
+    const progressOf = () => {
+      const [job] = facade.migrationJobs();
+      return [job?.status, job?.["current-progress"], job?.["total-progress"]];
+    };
+    expect(progressOf()).toEqual(["concluded", 500, 500]);
+    await facade.settled();
+    expect(progressOf()).toEqual(["concluded", 1000, 1000]);
+  });
 });
