@@ -9,9 +9,7 @@ import { distIsFresh, hasSources } from "./dist-stamp.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-// `codegen` rewrites the source tree, and its default paths are relative to cli/ (in dist/ they
-// would point into dist/), so in a source checkout it always runs from the sources.
-const fromSources = hasSources(root) && (process.argv[2] === "codegen" || !distIsFresh(root));
+const fromSources = hasSources(root) && !distIsFresh(root);
 if (fromSources) {
   const { register } = await import("tsx/esm/api");
   register();

@@ -1,8 +1,19 @@
+import { existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The package root, wherever jobshim is installed. */
-export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+/**
+ * The package root, wherever jobshim is installed and whether this module runs from cli/ or
+ * compiled from dist/cli/: the nearest directory above it holding package.json.
+ */
+export const projectRoot = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+export function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) return join(from, "..");
+  }
+}
 
 /** The project's own schema and output locations, used when no --schema/--out is given. */
 export const projectSchema = join(projectRoot, "schema", "jobshim.json");
