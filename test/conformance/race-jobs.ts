@@ -5,7 +5,7 @@
  * and its reply; the job's statuses in that window are what the job facade told (its
  * JOB_STATUS_CHANGE events are sent synchronously as it changes state). Every reply must be an
  * acceptance where JobVerbTable allows one of those statuses, or a refusal with QEMU's exact text
- * naming one of them.
+ * naming one of them (never a legacy migration text); a job-migrate QEMU refused leaves no trace.
  */
 import type fc from "fast-check";
 import { JobFacade } from "../../adapters/job-facade/facade.ts";
