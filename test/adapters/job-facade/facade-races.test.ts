@@ -108,6 +108,22 @@ describe("job facade: two job creations in flight at once", () => {
   });
 });
 
+describe("job facade: a start QEMU refuses after it entered setup", () => {
+  it("a bad URI: 7.2 sends setup and failed, then refuses; the job concludes with QEMU's refusal", async () => {
+    const { qemu, facade, client, call } = await setup();
+    const refusalText = "Parameter 'uri' expects a valid migration protocol";
+    qemu.before.set("migrate", () => {
+      qemu.goto("setup");
+      qemu.goto("failed");
+      throw new QmpError("GenericError", refusalText);
+    });
+    expect(await call("job-migrate", migrate("m0", { "auto-dismiss": false }))).toBe(refusalText);
+    expect(client.statuses("m0")).toEqual(["created", "running", "aborting", "concluded"]);
+    const [job] = facade.migrationJobs();
+    expect(job).toMatchObject({ status: "concluded", substatus: "failed", error: refusalText });
+  });
+});
+
 describe("job facade: a verb whose legacy command QEMU refuses because the migration moved on", () => {
   it("job-finalize after a rival cancel: the job refusal for aborting, not QEMU's legacy text", async () => {
     const { qemu, call } = await pendingJob(false);
