@@ -6,6 +6,7 @@
  */
 import type { JobStatus, MigrationStatus } from "../../src/generated/types.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "../../src/qmp/json-value.ts";
+import { pickMembers } from "../../src/qmp/number-literal.ts";
 import { type QmpEvent, timestampOf } from "../../src/qmp/protocol.ts";
 import type { HandlerContext, QmpHandler } from "../../src/qmp/server-session.ts";
 import { checkArgs } from "./arguments.ts";
@@ -173,7 +174,8 @@ export class JobFacade {
       }),
     );
     const restore = restoreEntries(caps, ["postcopy-ram", "pause-before-switchover"]);
-    const parameters = pick(args, ["max-bandwidth", "downtime-limit"]);
+    // From allArgs: the rest object above is a copy, without the literals the client wrote.
+    const parameters = pick(allArgs, ["max-bandwidth", "downtime-limit"]);
     if (Object.keys(parameters).length > 0) await relay(this.upstream, "migrate-set-parameters", parameters);
     const options = { id, direction: "outgoing", postcopy, uri: args.uri as string, autoFinalize } as const;
     if (transaction) this.transactions.set(id, transaction);
@@ -694,8 +696,7 @@ function restoreEntries(caps: JsonValue, names: string[]): JsonObject[] {
   return names.map((capability) => ({ capability, state: capabilityState(caps, capability) ?? false }));
 }
 
+/** The members `names` of a client's arguments, with the literals they were written as. */
 function pick(args: JsonObject, names: string[]): JsonObject {
-  const out: JsonObject = {};
-  for (const name of names) if (args[name] !== undefined) out[name] = args[name] as JsonValue;
-  return out;
+  return pickMembers(args, names) as JsonObject;
 }

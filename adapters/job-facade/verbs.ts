@@ -4,6 +4,7 @@
  * job's refining machine.
  */
 import type { JsonObject } from "../../src/qmp/json-value.ts";
+import { pickMembers } from "../../src/qmp/number-literal.ts";
 import type { MigrationJob } from "./migration-job.ts";
 
 export interface LegacyCall {
@@ -43,11 +44,12 @@ export interface MigrationChange {
 
 /** The parameters job-change sets in QEMU; `uri` stays with the facade. */
 export function changeCalls(change: MigrationChange): LegacyCall[] {
-  const parameters: JsonObject = {};
-  for (const name of ["max-bandwidth", "max-postcopy-bandwidth", "downtime-limit"] as const) {
-    const value = change[name];
-    if (value !== undefined) parameters[name] = value;
-  }
+  // pickMembers keeps the literals the client wrote (2^53 + 1 reaches QEMU as written).
+  const parameters = pickMembers(change as unknown as JsonObject, [
+    "max-bandwidth",
+    "max-postcopy-bandwidth",
+    "downtime-limit",
+  ]) as JsonObject;
   return Object.keys(parameters).length === 0
     ? []
     : [{ command: "migrate-set-parameters", args: parameters }];

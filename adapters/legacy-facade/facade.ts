@@ -6,6 +6,7 @@
  * else passes through.
  */
 import { isJsonObject, type JsonObject, type JsonValue } from "../../src/qmp/json-value.ts";
+import { pickMembers } from "../../src/qmp/number-literal.ts";
 import type { QmpEvent } from "../../src/qmp/protocol.ts";
 import { QmpError } from "../../src/qmp/qmp-error.ts";
 import { type HandlerContext, QmpCommandError, type QmpHandler } from "../../src/qmp/server-session.ts";
@@ -371,14 +372,19 @@ export class LegacyFacade {
     const backed = Object.keys(args).filter((k) => JOB_BACKED_PARAMETERS.includes(k));
     if (!job?.running || backed.length === 0)
       return void (await relay(this.upstream, "migrate-set-parameters", args));
-    const change: JsonObject = { id: job.id, type: "migration" };
-    for (const name of backed) change[name] = args[name] as JsonValue;
+    // pickMembers, not spreads: the forwarded numbers keep the literals the client wrote.
+    const change = pickMembers(args, backed) as JsonObject;
+    change.id = job.id;
+    change.type = "migration";
     const changed = await relay(this.upstream, "job-change", change).then(
       () => true,
       () => false,
     );
     if (!changed) return void (await relay(this.upstream, "migrate-set-parameters", args));
-    const rest = Object.fromEntries(Object.entries(args).filter(([k]) => !backed.includes(k)));
+    const rest = pickMembers(
+      args,
+      Object.keys(args).filter((k) => !backed.includes(k)),
+    ) as JsonObject;
     if (Object.keys(rest).length > 0) await relay(this.upstream, "migrate-set-parameters", rest);
     return undefined;
   }

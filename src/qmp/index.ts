@@ -12,6 +12,7 @@ export {
 export type { EventFilter } from "./event-stream.ts";
 export { type Framed, type FramerLimits, JsonFramer, QEMU_LIMITS } from "./json-framer.ts";
 export type { JsonObject, JsonValue } from "./json-value.ts";
+export { literalOf, pickMembers, stringifyExact } from "./number-literal.ts";
 export type * from "./protocol.ts";
 export { toQemuJson } from "./qemu-json-writer.ts";
 export { QmpConnectionError, QmpError, QmpTimeoutError } from "./qmp-error.ts";

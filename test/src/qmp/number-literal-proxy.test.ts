@@ -25,6 +25,14 @@ if (skipReason) console.warn(skipReason);
 
 const BIG = "9007199254740993";
 
+/** The reply to `request` (which carries an id), skipping the events that arrive meanwhile. */
+async function replyTo(session: RawQmpSession, request: string): Promise<string> {
+  const [line = ""] = await session.exchange(request, 1);
+  let next = line;
+  while (next.startsWith('{"timestamp"')) [next = ""] = await session.exchange(undefined, 1);
+  return next;
+}
+
 /**
  * The request line QmpClient writes for arguments framed from `{"n":2^53 + 1}`: a fake QMP
  * server on a unix socket greets, accepts negotiation and keeps every request line.
@@ -170,5 +178,16 @@ describe.skipIf(!binary)("number literals through jobshim proxy --facade jobs", 
     expect(set).toBe('{"return": {}, "id": "set"}');
     const [read = ""] = await truth.exchange('{"execute":"query-migrate-parameters"}\n', 1);
     expect(read).toContain(`"max-bandwidth": ${BIG},`);
+  });
+
+  it("job-migrate hands its max-bandwidth 2^53 + 3 to QEMU exactly (the facade picks it out of the arguments)", async () => {
+    const bigger = "9007199254740995";
+    const started = await replyTo(
+      client,
+      `{"execute":"job-migrate","arguments":{"job-id":"big","uri":"exec:cat > /dev/null","max-bandwidth":${bigger}},"id":"go"}\n`,
+    );
+    expect(started).toBe('{"return": {}, "id": "go"}');
+    const read = await replyTo(truth, '{"execute":"query-migrate-parameters","id":"read"}\n');
+    expect(read).toContain(`"max-bandwidth": ${bigger},`);
   });
 });
