@@ -162,3 +162,32 @@ export function recovered(s: IncomingState): IncomingStep {
   if (s.status !== "postcopy-recover") return ok(s);
   return to(s, "postcopy-active");
 }
+
+/**
+ * The step of a destination client's migration command other than migrate-set-capabilities
+ * (whose list each caller reads its own way), undefined for a command the model does not know.
+ */
+export function commandStep(
+  s: IncomingState,
+  name: string,
+  args: Record<string, unknown>,
+): IncomingStep | undefined {
+  switch (name) {
+    case "migrate-incoming":
+      return migrateIncoming(s, String(args.uri));
+    case "migrate-recover":
+      return migrateRecover(s);
+    case "migrate_cancel":
+      return cancel(s);
+    case "migrate-continue":
+      return continueFrom(s);
+    case "migrate-start-postcopy":
+      return startPostcopy(s);
+    case "migrate-pause":
+      return pause(s);
+    case "query-migrate":
+      return queryMigrate(s);
+    default:
+      return undefined;
+  }
+}

@@ -123,30 +123,16 @@ function runSpec(s: model.IncomingState, action: IncomingAction): model.Incoming
     case "recovered":
       return model.recovered(s);
   }
+  const name = action.command?.name ?? "";
   const args = action.command?.args ?? {};
-  switch (action.command?.name) {
-    case "migrate-incoming":
-      return model.migrateIncoming(s, String(args.uri));
-    case "migrate-recover":
-      return withoutFalseSetup(model.migrateRecover(s));
-    case "migrate_cancel":
-      return model.cancel(s);
-    case "migrate-continue":
-      return model.continueFrom(s);
-    case "migrate-start-postcopy":
-      return model.startPostcopy(s);
-    case "migrate-pause":
-      return model.pause(s);
-    case "query-migrate":
-      return model.queryMigrate(s);
-    case "migrate-set-capabilities": {
-      const [entry] = args.capabilities as { capability: model.IncomingCapability; state: boolean }[];
-      const { capability, state } = entry as { capability: model.IncomingCapability; state: boolean };
-      return model.setCapability(s, capability, state);
-    }
-    default:
-      throw new Error(`no spec for ${action.name}`);
+  if (name === "migrate-set-capabilities") {
+    const [entry] = args.capabilities as { capability: model.IncomingCapability; state: boolean }[];
+    const { capability, state } = entry as { capability: model.IncomingCapability; state: boolean };
+    return model.setCapability(s, capability, state);
   }
+  const step = model.commandStep(s, name, args);
+  if (!step) throw new Error(`no spec for ${action.name}`);
+  return name === "migrate-recover" ? withoutFalseSetup(step) : step;
 }
 
 /**
