@@ -201,45 +201,45 @@ export interface JobModel {
   inFlight: Set<string>;
 }
 
-/** A job verb sent by a client without waiting for the reply. */
-export class VerbCommand implements fc.AsyncCommand<JobModel, JobRace> {
+/**
+ * A command sent by a client without waiting for the reply. Each kind (verb and job; job-migrate
+ * also by its auto-finalize) comes from a client of its own, one command at a time: two kinds may
+ * be in flight at once.
+ */
+class SentCommand implements fc.AsyncCommand<JobModel, JobRace> {
   constructor(
-    readonly verb: JobVerb,
+    readonly verb: JobVerb | "migrate",
     readonly id: JobId,
+    private readonly label: string,
+    private readonly args: () => JsonObject,
   ) {}
   check(m: Readonly<JobModel>): boolean {
-    return !m.inFlight.has(this.toString());
+    return !m.inFlight.has(this.label);
   }
   async run(m: JobModel, r: JobRace): Promise<void> {
-    const label = this.toString();
-    m.inFlight.add(label);
-    await r.send({ label, verb: this.verb, id: this.id }, { id: this.id }, () => m.inFlight.delete(label));
+    m.inFlight.add(this.label);
+    await r.send({ label: this.label, verb: this.verb, id: this.id }, this.args(), () =>
+      m.inFlight.delete(this.label),
+    );
     r.checkSoFar();
   }
   toString(): string {
-    return `job-${this.verb} ${this.id}`;
+    return this.label;
+  }
+}
+
+/** A job verb sent by a client without waiting for the reply. */
+export class VerbCommand extends SentCommand {
+  constructor(verb: JobVerb, id: JobId) {
+    super(verb, id, `job-${verb} ${id}`, () => ({ id }));
   }
 }
 
 /** job-migrate of a new job, sent without waiting for the reply. */
-export class MigrateCommand implements fc.AsyncCommand<JobModel, JobRace> {
-  constructor(
-    readonly id: JobId,
-    readonly autoFinalize: boolean,
-  ) {}
-  /** Each job-migrate kind comes from a client of its own: two may be in flight at once. */
-  check(m: Readonly<JobModel>): boolean {
-    return !m.inFlight.has(this.toString());
-  }
-  async run(m: JobModel, r: JobRace): Promise<void> {
-    const label = this.toString();
-    m.inFlight.add(label);
-    const args = migrateArgs(this.id, this.autoFinalize);
-    await r.send({ label, verb: "migrate", id: this.id }, args, () => m.inFlight.delete(label));
-    r.checkSoFar();
-  }
-  toString(): string {
-    return `job-migrate ${this.id}${this.autoFinalize ? "" : " (auto-finalize off)"}`;
+export class MigrateCommand extends SentCommand {
+  constructor(id: JobId, autoFinalize: boolean) {
+    const label = `job-migrate ${id}${autoFinalize ? "" : " (auto-finalize off)"}`;
+    super("migrate", id, label, () => migrateArgs(id, autoFinalize));
   }
 }
 
