@@ -4,11 +4,11 @@
  * arrive in one chunk (the job facade's stale-answer check relies on it).
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { QmpClient } from "../../../src/qmp/index.ts";
+import { emptyReturn, startFakeQmpServer } from "../../helpers/fake-qmp-server.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "jobshim-client-on-event-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,29 +16,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const EVENT =
   '{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "MIGRATION", "data": {"status": "active"}}';
 
-/** Answers each request with an event and the reply in one write. */
-async function eventThenReplyServer(socket: string): Promise<Server> {
-  const server = createServer((connection) => {
-    connection.write(
-      '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}}\r\n',
-    );
-    let buffered = "";
-    connection.setEncoding("utf8").on("data", (text: string) => {
-      buffered += text;
-      for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
-        const id = JSON.parse(buffered.slice(0, end)).id;
-        buffered = buffered.slice(end + 1);
-        connection.write(`${id === 1 ? "" : `${EVENT}\r\n`}{"return": {}, "id": ${id}}\r\n`);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  return server;
-}
+/** Answers each request after the first with an event and the reply in one write. */
+const eventThenReply = (id: unknown): string => `${id === 1 ? "" : `${EVENT}\r\n`}${emptyReturn(id)}`;
 
 it("hears an event before the reply that follows it in the same chunk settles", async () => {
   const socket = path.join(dir, "qmp.sock");
-  const server = await eventThenReplyServer(socket);
+  const server = await startFakeQmpServer(socket, eventThenReply);
   const client = await QmpClient.connect(`unix:${socket}`);
   const order: string[] = [];
   const stop = client.onEvent((event) => order.push(`event ${event.event}`));
@@ -50,13 +33,13 @@ it("hears an event before the reply that follows it in the same chunk settles", 
     expect(order).toHaveLength(2);
   } finally {
     await client.close();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   }
 });
 
 it("a throwing listener does not stop the stream for the other listeners or the calls", async () => {
   const socket = path.join(dir, "qmp2.sock");
-  const server = await eventThenReplyServer(socket);
+  const server = await startFakeQmpServer(socket, eventThenReply);
   const client = await QmpClient.connect(`unix:${socket}`);
   const heard: string[] = [];
   const uncaught: unknown[] = [];
@@ -74,6 +57,6 @@ it("a throwing listener does not stop the stream for the other listeners or the 
   } finally {
     process.off("uncaughtException", onUncaught);
     await client.close();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   }
 });
