@@ -14,10 +14,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandArgsSchema } from "../../../src/generated/json-schemas.ts";
+import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type QemuMonitors, qemuOrSkipReason, startQemuMonitors } from "../../helpers/qemu-qmp-process.ts";
 import { compareReplies, fold, isForbiddenUpstreamError } from "./compare.ts";
 import { type HostileInput, hostileCorpus } from "./corpus.ts";
-import { type ProxyProcess, startProxyProcess } from "./proxy-process.ts";
 import { exchange } from "./raw-exchange.ts";
 import { UpstreamTap } from "./upstream-tap.ts";
 

@@ -2,13 +2,14 @@
  * `jobshim proxy` as a process in front of a real QEMU: its unix socket is 0600, each client
  * negotiates on its own, both see the facade's commands, and SIGTERM ends it cleanly.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type QemuPair, startQemuPair } from "../../../adapters/qemu-pair.ts";
 import { QmpClient } from "../../../src/qmp/client.ts";
-import { migrationSkipReason, waitUntil } from "../../helpers/migration-pair.ts";
+import { migrationSkipReason } from "../../helpers/migration-pair.ts";
+import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { RawQmpSession } from "../../helpers/raw-qmp-session.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
@@ -16,9 +17,9 @@ const skipReason = migrationSkipReason();
 if (skipReason) console.warn(`\n*** ${skipReason} ***\n`);
 
 let pair: QemuPair | undefined;
-let proxy: ChildProcess | undefined;
+let proxy: ProxyProcess | undefined;
 afterEach(async () => {
-  if (proxy && proxy.exitCode === null) proxy.kill("SIGKILL");
+  await proxy?.stop();
   proxy = undefined;
   await pair?.stop();
   pair = undefined;
@@ -28,30 +29,7 @@ describe.skipIf(skipReason !== undefined)("jobshim proxy", { timeout: 60_000 }, 
   it("serves many clients on a 0600 unix socket, each negotiating on its own", async () => {
     pair = await startQemuPair({ fillMiB: 1 });
     const listen = path.join(pair.dir, "proxy.sock");
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(root, "bin/jobshim.js"),
-        "proxy",
-        "--upstream",
-        pair.source.qmp,
-        "--listen",
-        `unix:${listen}`,
-        "--facade",
-        "jobs",
-      ],
-      { cwd: root, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    proxy = child;
-    let stderr = "";
-    child.stderr?.setEncoding("utf8").on("data", (s: string) => {
-      stderr += s;
-    });
-    await waitUntil(
-      () => (stderr.includes("listening on") ? true : undefined),
-      "the proxy to listen",
-      20_000,
-    );
+    proxy = await startProxyProcess(["--upstream", pair.source.qmp, "--facade", "jobs"], listen);
     expect(statSync(listen).mode & 0o777).toBe(0o600);
 
     const raw = await RawQmpSession.open(listen);
@@ -73,10 +51,11 @@ describe.skipIf(skipReason !== undefined)("jobshim proxy", { timeout: 60_000 }, 
     raw.close();
     await negotiated.close();
 
+    const { child } = proxy;
+    const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
     child.kill("SIGTERM");
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-    expect(code).toBe(0);
-    expect(stderr).toContain("stopped (terminated)");
+    expect(await closed).toBe(0);
+    expect(proxy.stderr()).toContain("stopped (terminated)");
   });
 
   it("refuses a facade it does not have", async () => {

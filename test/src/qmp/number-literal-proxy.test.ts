@@ -7,16 +7,15 @@
  * stringifyExact; a fake QMP server checks that first, without QEMU, so a regression there is
  * named as such.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QmpClient } from "../../../src/qmp/client.ts";
 import { JsonFramer } from "../../../src/qmp/json-framer.ts";
 import type { JsonObject } from "../../../src/qmp/json-value.ts";
-import { projectRoot } from "../../helpers/paths.ts";
+import { startFakeQmpServer } from "../../helpers/fake-qmp-server.ts";
+import { type ProxyProcess, startProxyProcess } from "../../helpers/proxy-process.ts";
 import { type QemuMonitors, qemuOrSkipReason, startQemuMonitors } from "../../helpers/qemu-qmp-process.ts";
 import { RawQmpSession } from "../../helpers/raw-qmp-session.ts";
 
@@ -35,36 +34,19 @@ async function replyTo(session: RawQmpSession, request: string): Promise<string>
 
 /**
  * The request line QmpClient writes for arguments framed from `{"n":2^53 + 1}`: a fake QMP
- * server on a unix socket greets, accepts negotiation and keeps every request line.
+ * server keeps every request line.
  */
 async function clientRequestLine(dir: string): Promise<string | undefined> {
   const socket = path.join(dir, "probe.sock");
-  const lines: string[] = [];
-  const server: Server = createServer((connection) => {
-    connection.write(
-      '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}}\r\n',
-    );
-    let buffered = "";
-    connection.setEncoding("utf8").on("data", (text: string) => {
-      buffered += text;
-      for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
-        const line = buffered.slice(0, end);
-        buffered = buffered.slice(end + 1);
-        lines.push(line);
-        const id = (JSON.parse(line) as { id?: number }).id;
-        connection.write(`{"return": {}, "id": ${id}}\r\n`);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  const server = await startFakeQmpServer(socket);
   try {
     const client = await QmpClient.connect(`unix:${socket}`);
     const [framed] = new JsonFramer().push(Buffer.from(`{"n":${BIG}}`));
     await client.execute("probe", (framed as { value: JsonObject }).value);
     await client.close();
-    return lines.at(-1);
+    return server.lines.at(-1);
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   }
 }
 
@@ -82,7 +64,7 @@ describe("QmpClient", () => {
 describe.skipIf(!binary)("number literals through jobshim proxy --facade jobs", { timeout: 60_000 }, () => {
   let qemu: QemuMonitors;
   let dir: string;
-  let proxy: ChildProcess | undefined;
+  let proxy: ProxyProcess | undefined;
   let truth: RawQmpSession;
   let client: RawQmpSession;
 
@@ -96,29 +78,7 @@ describe.skipIf(!binary)("number literals through jobshim proxy --facade jobs", 
       "chardev=truth,mode=control",
     ]);
     const listen = path.join(dir, "proxy.sock");
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(projectRoot, "bin/jobshim.js"),
-        "proxy",
-        "--upstream",
-        qemu.unix,
-        "--listen",
-        `unix:${listen}`,
-        "--facade",
-        "jobs",
-      ],
-      { cwd: projectRoot, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    proxy = child;
-    let stderr = "";
-    await new Promise<void>((resolve, reject) => {
-      child.stderr?.setEncoding("utf8").on("data", (text: string) => {
-        stderr += text;
-        if (stderr.includes("listening on")) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`proxy exited (${code}): ${stderr}`)));
-    });
+    proxy = await startProxyProcess(["--upstream", qemu.unix, "--facade", "jobs"], listen);
     truth = await RawQmpSession.open(truthSocket);
     client = await RawQmpSession.open(listen);
     for (const session of [truth, client]) {
@@ -129,11 +89,7 @@ describe.skipIf(!binary)("number literals through jobshim proxy --facade jobs", 
   afterAll(async () => {
     client?.close();
     truth?.close();
-    if (proxy && proxy.exitCode === null) {
-      const exited = new Promise((resolve) => proxy?.once("exit", resolve));
-      proxy.kill("SIGKILL");
-      await exited;
-    }
+    await proxy?.stop();
     await qemu?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { projectRoot } from "../../helpers/paths.ts";
+import { projectRoot } from "./paths.ts";
 
 export interface ProxyProcess {
   child: ChildProcess;
