@@ -1,7 +1,7 @@
 /**
  * Test-only: a fake QMP server on a unix socket, for tests of the client's wire bytes without
  * QEMU. It greets as QEMU 7.2, keeps every request line, and writes back what `respond` makes of
- * each request's id (by default an empty return).
+ * each request (by default an empty return).
  */
 import { createServer } from "node:net";
 
@@ -14,11 +14,16 @@ export interface FakeQmpServer {
 const GREETING =
   '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}}\r\n';
 
-export const emptyReturn = (id: unknown): string => `{"return": {}, "id": ${id}}\r\n`;
+export interface FakeRequest {
+  execute?: string;
+  id?: unknown;
+}
+
+export const emptyReturn = ({ id }: FakeRequest): string => `{"return": {}, "id": ${id}}\r\n`;
 
 export async function startFakeQmpServer(
   socket: string,
-  respond: (id: unknown) => string = emptyReturn,
+  respond: (request: FakeRequest) => string = emptyReturn,
 ): Promise<FakeQmpServer> {
   const lines: string[] = [];
   const server = createServer((connection) => {
@@ -30,7 +35,7 @@ export async function startFakeQmpServer(
         const line = buffered.slice(0, end);
         buffered = buffered.slice(end + 1);
         lines.push(line);
-        connection.write(respond((JSON.parse(line) as { id?: unknown }).id));
+        connection.write(respond(JSON.parse(line) as FakeRequest));
       }
     });
   });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { QmpClient } from "../../../src/qmp/index.ts";
-import { emptyReturn, startFakeQmpServer } from "../../helpers/fake-qmp-server.ts";
+import { emptyReturn, type FakeRequest, startFakeQmpServer } from "../../helpers/fake-qmp-server.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "jobshim-client-on-event-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,7 +17,8 @@ const EVENT =
   '{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "MIGRATION", "data": {"status": "active"}}';
 
 /** Answers each request after the first with an event and the reply in one write. */
-const eventThenReply = (id: unknown): string => `${id === 1 ? "" : `${EVENT}\r\n`}${emptyReturn(id)}`;
+const eventThenReply = (request: FakeRequest): string =>
+  `${request.id === 1 ? "" : `${EVENT}\r\n`}${emptyReturn(request)}`;
 
 it("hears an event before the reply that follows it in the same chunk settles", async () => {
   const socket = path.join(dir, "qmp.sock");

@@ -5,38 +5,24 @@
  * QEMU's layout is re-serialised as before.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { QmpClient, QmpServer } from "../../../src/qmp/index.ts";
 import { rawTextOf } from "../../../src/qmp/raw-json.ts";
+import { type FakeRequest, startFakeQmpServer } from "../../helpers/fake-qmp-server.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "jobshim-raw-json-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const GREETING =
-  '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}}\r\n';
 const STATUS = '{"status": "running", "big": 18446744073709551615, "singlestep": false, "running": true}';
 
 /** Answers `query-status` in QEMU's layout and `odd-layout` with the id first. */
-async function upstreamServer(socket: string): Promise<Server> {
-  const server = createServer((connection) => {
-    connection.write(GREETING);
-    let buffered = "";
-    connection.setEncoding("utf8").on("data", (text: string) => {
-      buffered += text;
-      for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
-        const { execute, id } = JSON.parse(buffered.slice(0, end));
-        buffered = buffered.slice(end + 1);
-        if (execute === "odd-layout") connection.write(`{"id": ${id}, "return": {"b": 1, "a": 2}}\r\n`);
-        else connection.write(`{"return": ${execute === "query-status" ? STATUS : "{}"}, "id": ${id}}\r\n`);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  return server;
-}
+const upstreamReply = ({ execute, id }: FakeRequest): string =>
+  execute === "odd-layout"
+    ? `{"id": ${id}, "return": {"b": 1, "a": 2}}\r\n`
+    : `{"return": ${execute === "query-status" ? STATUS : "{}"}, "id": ${id}}\r\n`;
 
 /** Sends lines on a raw socket and collects the reply lines. */
 async function rawExchange(socket: string, requests: string[]): Promise<string[]> {
@@ -64,7 +50,7 @@ async function rawExchange(socket: string, requests: string[]): Promise<string[]
 it("relays QEMU's return text with the client's id, big integers included; other layouts re-serialised", async () => {
   const upstreamSocket = path.join(dir, "upstream.sock");
   const proxySocket = path.join(dir, "proxy.sock");
-  const upstream = await upstreamServer(upstreamSocket);
+  const upstream = await startFakeQmpServer(upstreamSocket, upstreamReply);
   const client = await QmpClient.connect(`unix:${upstreamSocket}`);
   const server = new QmpServer({
     handlers: {},
@@ -85,13 +71,13 @@ it("relays QEMU's return text with the client's id, big integers included; other
   } finally {
     await server.close();
     await client.close();
-    await new Promise((resolve) => upstream.close(resolve));
+    await upstream.close();
   }
 });
 
 it("keeps text only when asked, and freezes a value that carries it", async () => {
   const upstreamSocket = path.join(dir, "upstream2.sock");
-  const upstream = await upstreamServer(upstreamSocket);
+  const upstream = await startFakeQmpServer(upstreamSocket, upstreamReply);
   const client = await QmpClient.connect(`unix:${upstreamSocket}`);
   try {
     const plain = (await client.execute("query-status")) as object;
@@ -103,6 +89,6 @@ it("keeps text only when asked, and freezes a value that carries it", async () =
     }).toThrow(TypeError);
   } finally {
     await client.close();
-    await new Promise((resolve) => upstream.close(resolve));
+    await upstream.close();
   }
 });
