@@ -15,6 +15,11 @@ import { LineFramer } from "../../../src/qmp/plain-line.ts";
 import type { ByteConnection } from "../../../src/transports/byte-connection.ts";
 import { FakeQemu } from "../job-facade/fake-qemu.ts";
 
+/**
+ * What the fake QEMU lists in query-commands: a few commands a client may reach through the
+ * proxy, and the ones the job facade itself needs from any QEMU it fronts (every QEMU since 3.0
+ * has them) to serve query-jobs and job-migrate.
+ */
 const KNOWN = [
   "query-status",
   "query-migrate",
@@ -22,6 +27,10 @@ const KNOWN = [
   "migrate_cancel",
   "stop",
   "job-cancel",
+  "query-jobs",
+  "query-migrate-capabilities",
+  "migrate-set-capabilities",
+  "migrate",
 ];
 
 class ListingQemu extends FakeQemu {
