@@ -145,7 +145,9 @@ export class LegacyFacade {
     return Promise.resolve();
   }
 
+  /** Tells clients what is still held back (by quiet windows or event order) before they go. */
   close(): void {
+    for (const send of this.deferred.splice(0)) send();
     this.order.flush();
   }
 

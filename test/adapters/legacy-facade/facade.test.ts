@@ -413,6 +413,30 @@ describe("legacy facade over a job backend", () => {
     expect(client.events().slice(-2)).toEqual(["MIGRATION device", "MIGRATION cancelling"]);
   });
 
+  it("a status held back by a command whose reply never comes still reaches clients when the facade closes", async () => {
+    const { backend, client, call, eventsOn, migrate, facade } = await setup();
+    await eventsOn();
+    await call("migrate-set-capabilities", {
+      capabilities: [{ capability: "pause-before-switchover", state: true }],
+    });
+    await migrate();
+    backend.sub(JOB, "active");
+    backend.sub(JOB, "pre-switchover");
+    // The backend reports failed while continue's quiet window is open, then never answers.
+    const execute = backend.execute.bind(backend);
+    backend.execute = async (command, args) => {
+      if (command !== "job-finalize") return execute(command, args);
+      backend.sub(JOB, "failed", { "error-desc": "Unable to write to socket: Broken pipe" });
+      return new Promise<JsonValue>(() => {});
+    };
+    void call("migrate-continue", { state: "pre-switchover" }).catch(() => undefined);
+    await tick();
+    await afterReply();
+    expect(client.events()).not.toContain("MIGRATION failed");
+    facade.close();
+    expect(client.events().at(-1)).toBe("MIGRATION failed");
+  });
+
   it("a command sent while a migrate is in flight sees the state after it, as QEMU runs one at a time", async () => {
     const { backend, call } = await setup();
     const started = call("migrate", { uri: "tcp:h:1" });
