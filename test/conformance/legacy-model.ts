@@ -146,3 +146,42 @@ export function breakLink(s: LegacyState): Step {
   if (!CANCELLABLE.includes(s.status)) return ok(s);
   return ok(enter(s, "failed", { errorDesc: LINK_ERROR }), ["failed"]);
 }
+
+const CAPABILITIES: readonly Capability[] = ["events", "postcopy-ram", "pause-before-switchover"];
+
+/**
+ * The step for a migration command the model covers (undefined for any other): what both the
+ * scripted QEMU and the spec traces run.
+ */
+export function commandStep(s: LegacyState, name: string, args: Record<string, unknown>): Step | undefined {
+  switch (name) {
+    case "migrate":
+      return migrate(s);
+    case "migrate_cancel":
+      return cancel(s);
+    case "migrate-continue":
+      return continueFrom(s, String(args.state));
+    case "migrate-start-postcopy":
+      return startPostcopy(s);
+    case "migrate-pause":
+      return pause(s);
+    case "query-migrate":
+      return queryMigrate(s);
+    case "migrate-set-capabilities":
+      return setCapabilities(s, args.capabilities);
+    default:
+      return undefined;
+  }
+}
+
+/** All or nothing, as QEMU checks the whole list before it sets any; other capabilities are not modelled. */
+function setCapabilities(s: LegacyState, list: unknown): Step {
+  let step: Step = { state: s, reply: { ok: true, value: {} }, statuses: [] };
+  for (const entry of Array.isArray(list) ? list : []) {
+    const { capability, state } = entry as { capability: Capability; state: boolean };
+    if (!CAPABILITIES.includes(capability)) continue;
+    step = setCapability(step.state, capability, state);
+    if (!step.reply.ok) return { ...step, state: s };
+  }
+  return step;
+}

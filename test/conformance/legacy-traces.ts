@@ -94,27 +94,9 @@ function runSpec(s: legacy.LegacyState, action: Action): legacy.Step {
   if (declared) return declared;
   if (action.environment === "advance") return legacy.advance(s);
   if (action.environment === "break") return legacy.breakLink(s);
-  const args = action.command?.args ?? {};
-  switch (action.command?.name) {
-    case "migrate":
-      return legacy.migrate(s);
-    case "migrate_cancel":
-      return legacy.cancel(s);
-    case "migrate-continue":
-      return legacy.continueFrom(s, String(args.state));
-    case "migrate-start-postcopy":
-      return legacy.startPostcopy(s);
-    case "migrate-pause":
-      return legacy.pause(s);
-    case "query-migrate":
-      return legacy.queryMigrate(s);
-    case "migrate-set-capabilities": {
-      const [entry] = args.capabilities as { capability: legacy.Capability; state: boolean }[];
-      return legacy.setCapability(s, (entry as { capability: legacy.Capability }).capability, true);
-    }
-    default:
-      throw new Error(`no spec for ${action.name}`);
-  }
+  const step = action.command && legacy.commandStep(s, action.command.name, action.command.args ?? {});
+  if (!step) throw new Error(`no spec for ${action.name}`);
+  return step;
 }
 
 /** A client of a facade, recording what it is sent. */

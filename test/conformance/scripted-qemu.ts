@@ -20,42 +20,8 @@ export class ScriptedQemu extends ScriptedUpstream<legacy.LegacyState> {
   }
 
   protected migrationCommand(command: string, args: JsonObject): ScriptStep<legacy.LegacyState> | undefined {
-    const step = this.legacyStep(command, args);
+    const step = legacy.commandStep(this.state, command, args);
     return step && gated(step);
-  }
-
-  private legacyStep(command: string, args: JsonObject): legacy.Step | undefined {
-    const s = this.state;
-    switch (command) {
-      case "migrate":
-        return legacy.migrate(s);
-      case "migrate_cancel":
-        return legacy.cancel(s);
-      case "migrate-continue":
-        return legacy.continueFrom(s, String(args.state));
-      case "migrate-start-postcopy":
-        return legacy.startPostcopy(s);
-      case "migrate-pause":
-        return legacy.pause(s);
-      case "query-migrate":
-        return legacy.queryMigrate(s);
-      case "migrate-set-capabilities":
-        return this.setCapabilities(args);
-      default:
-        return undefined;
-    }
-  }
-
-  /** All or nothing, as QEMU checks the whole list before it sets any. */
-  private setCapabilities(args: JsonObject): legacy.Step {
-    let step: legacy.Step = { state: this.state, reply: { ok: true, value: {} }, statuses: [] };
-    for (const entry of Array.isArray(args.capabilities) ? args.capabilities : []) {
-      const { capability, state } = entry as { capability: legacy.Capability; state: boolean };
-      if (!CAPS.includes(capability)) continue;
-      step = legacy.setCapability(step.state, capability, state);
-      if (!step.reply.ok) return { ...step, state: this.state };
-    }
-    return step;
   }
 }
 
