@@ -15,6 +15,7 @@ import { acceptCapabilities } from "./capabilities.ts";
 import type { Framed, FramerLimits } from "./json-framer.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json-value.ts";
 import { copyLiteral } from "./number-literal.ts";
+import { OutputBound } from "./output-bound.ts";
 import { LineFramer } from "./plain-line.ts";
 import type { QmpErrorBody, QmpGreeting } from "./protocol.ts";
 import { toQemuJson } from "./qemu-json-writer.ts";
@@ -55,8 +56,9 @@ export interface SessionHost {
   /** Whether `command` may start before the requests ahead of it are answered (see above). */
   pipelines?(command: string): boolean;
   /**
-   * Most output bytes a client may leave unread (where its transport can tell) before it is
-   * disconnected: a client that stops reading must not grow the proxy's memory or hold others up.
+   * Most output bytes a client may leave unread (where its transport can tell), besides its
+   * largest unread message, before it is disconnected: a client that stops reading must not
+   * grow the proxy's memory or hold others up.
    */
   maxPendingOutput?: number;
   /** Told why a session was disconnected by the server (slow reader). */
@@ -76,6 +78,7 @@ export class QmpServerSession {
   private started: Promise<void> = Promise.resolve();
   /** Set when the server disconnected this client: nothing more is read or written. */
   private droppedFor: string | undefined;
+  private readonly outputBound: OutputBound | undefined;
 
   constructor(
     readonly connection: ByteConnection,
@@ -83,6 +86,7 @@ export class QmpServerSession {
   ) {
     // Exact numbers: QEMU refuses `1.0` for an integer, and a proxy forwards 2^53 + 1 as written.
     this.framer = new LineFramer(host.limits, { exactNumbers: true });
+    if (host.maxPendingOutput !== undefined) this.outputBound = new OutputBound(host.maxPendingOutput);
     connection.onData((chunk) => this.receive(chunk));
     connection.onClose(() => host.closed(this));
     this.send(host.greeting());
@@ -91,11 +95,12 @@ export class QmpServerSession {
   /** Writes one message as QEMU does: its JSON form followed by CRLF. */
   send(message: JsonValue | QmpGreeting): void {
     if (this.droppedFor !== undefined) return;
-    this.connection.write(`${toQemuJson(message as JsonValue)}\r\n`);
+    // QEMU's JSON is ASCII (it escapes the rest), so length counts bytes as the transports do.
+    const text = `${toQemuJson(message as JsonValue)}\r\n`;
+    this.connection.write(text);
     const pending = this.connection.pendingWriteBytes;
-    const limit = this.host.maxPendingOutput;
-    if (pending !== undefined && limit !== undefined && pending > limit)
-      this.drop(`it stopped reading: ${pending} bytes of output unread, limit ${limit}`);
+    if (pending !== undefined && this.outputBound?.exceeded(text.length, pending))
+      this.drop(`it stopped reading: ${pending} bytes of output unread, limit ${this.outputBound.limit}`);
   }
 
   /** Why the server disconnected this client, if it did. */

@@ -37,7 +37,8 @@ export interface QmpServerOptions {
   clock?: () => number;
   /**
    * Output a client may leave unread before it is disconnected (transports that can tell:
-   * sockets, WebSocket); default 8 MiB. Each slow client costs at most this plus one message.
+   * sockets, WebSocket); default 8 MiB. A reply larger than this may drain on top of it
+   * (output-bound.ts), so a slow client costs at most this plus its largest unread message.
    */
   maxPendingOutputBytes?: number;
   /** Told when a client is disconnected for not reading; default: a line on stderr. */

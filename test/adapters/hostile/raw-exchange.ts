@@ -15,6 +15,8 @@ export interface Exchange {
   replies: string[];
   /** The sentinel was answered: the server's parser was back at rest. */
   settled: boolean;
+  /** The server closed the connection before the exchange ended. */
+  closed: boolean;
 }
 
 class LineSocket {
@@ -89,7 +91,7 @@ export async function exchange(socketPath: string, input: HostileInput, waitMs =
     s.socket.write(SENTINEL);
     const isSentinel = (line: string) => line.includes(`"id": "${SENTINEL_ID}"`);
     const settled = await s.until((lines) => lines.some(isSentinel), waitMs);
-    return { replies: s.lines.filter((line) => !isSentinel(line)), settled };
+    return { replies: s.lines.filter((line) => !isSentinel(line)), settled, closed: s.closed };
   } finally {
     s.socket.destroy();
   }

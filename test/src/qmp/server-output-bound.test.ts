@@ -61,3 +61,65 @@ describe("per-client output bound", () => {
     expect(ticks(opaque)).toBe(100);
   });
 });
+
+describe("a reply larger than the bound", () => {
+  /** A peer that has read `taken` bytes of what was written to it so far. */
+  class LazyReader extends BaseConnection {
+    written = 0;
+    taken = 0;
+    write(text: string): void {
+      this.written += text.length;
+    }
+    get pendingWriteBytes(): number {
+      return this.written - this.taken;
+    }
+    close(): void {
+      this.ended();
+    }
+    request(text: string): void {
+      this.received(Buffer.from(text));
+    }
+  }
+
+  function serve(limit: number, dropped: string[]) {
+    return new QmpServer({
+      handlers: { "echo-big": () => Promise.resolve("x".repeat(10_000)) },
+      maxPendingOutputBytes: limit,
+      onClientDropped: (who, why) => dropped.push(`${who}: ${why}`),
+    });
+  }
+
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+  it("drains on top of the bound: a client that reads it keeps its connection", async () => {
+    const dropped: string[] = [];
+    const server = serve(2000, dropped);
+    const client = new LazyReader("reader");
+    server.attach(client);
+    client.request('{"execute":"qmp_capabilities"}\n{"execute":"echo-big","id":1}\n');
+    await settle();
+    // Still reading the big reply: small messages behind it stay within the bound.
+    for (let i = 0; i < 10; i++) server.emitEvent("TICK", { n: i });
+    client.taken = client.written;
+    for (let i = 0; i < 10; i++) server.emitEvent("TICK", { n: i });
+    expect(dropped).toEqual([]);
+    expect(client.closed).toBe(false);
+  });
+
+  it("does not widen the bound once it is read, nor for a client that never reads it", async () => {
+    const dropped: string[] = [];
+    const server = serve(2000, dropped);
+    const [afterReading, never] = [new LazyReader("after"), new LazyReader("never")];
+    for (const client of [afterReading, never]) {
+      server.attach(client);
+      client.request('{"execute":"qmp_capabilities"}\n{"execute":"echo-big","id":1}\n');
+    }
+    await settle();
+    afterReading.taken = afterReading.written;
+    for (let i = 0; i < 200; i++) server.emitEvent("TICK", { n: i });
+    expect(dropped.map((line) => line.split(":")[0]).sort()).toEqual(["after", "never"]);
+    // Each within the bound plus its largest unread message plus the one that crossed the bound.
+    expect(afterReading.pendingWriteBytes).toBeLessThan(2000 + 200);
+    expect(never.pendingWriteBytes).toBeLessThan(2000 + 10_100 + 200);
+  });
+});
