@@ -415,6 +415,7 @@ export class LegacyFacade {
 
   /** The backend's entry for the job; brings its details and status up to date. */
   private async jobEntry(job: LegacyJob): Promise<JsonObject | undefined> {
+    const reports = job.reports;
     const jobs = await this.upstream.execute("query-jobs").catch(() => undefined);
     const entry = Array.isArray(jobs) ? jobs.find((j) => isJsonObject(j) && j.id === job.id) : undefined;
     if (!isJsonObject(entry)) return undefined;
@@ -423,7 +424,9 @@ export class LegacyFacade {
     if (job.finalInfo || (job.concluded && status !== job.substatus)) return entry;
     const details = isJsonObject(entry.details) ? entry.details : undefined;
     if (details) job.info = details;
-    if (typeof status === "string") this.observe(job, status);
+    // An event that arrived meanwhile is newer than this answer (seen: postcopy-recover told again
+    // after postcopy-active, from an answer read after the event that came behind it).
+    if (typeof status === "string" && job.reports === reports) this.observe(job, status);
     // Final once the details describe the end (their status, when they carry one, says so).
     if (job.concluded && (details?.status === undefined || details.status === job.substatus))
       job.finalInfo = true;
@@ -447,6 +450,7 @@ export class LegacyFacade {
     switch (event.event) {
       case "JOB_SUBSTATUS_CHANGE":
         if (!job) break;
+        job.reports++;
         this.observe(job, String(data["unknown-status"] ?? data.substatus), event.timestamp);
         return;
       case "JOB_STATUS_CHANGE":

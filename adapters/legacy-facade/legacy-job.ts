@@ -21,6 +21,12 @@ export class LegacyJob {
   /** Whether any MIGRATION event was told to clients yet. */
   told = false;
   /**
+   * How many substatus events the backend sent for this job: a query-jobs answer read after one
+   * more arrived is older than that event (the client hands events over as it reads them,
+   * replies a few microtasks later) and must not take the status back.
+   */
+  reports = 0;
+  /**
    * migrate-start-postcopy was asked before `active` (QEMU 7.2 keeps such a request and switches
    * once active); the facade asks the backend for it when the job gets there.
    */
