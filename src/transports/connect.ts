@@ -23,7 +23,9 @@ function openSocket(address: QmpAddress & { kind: "unix" | "tcp" }, settle: Sett
   socket.once("error", onError);
   socket.once("connect", () => {
     socket.off("error", onError);
-    settle.done(new SocketConnection(socket, formatAddress(address)), () => socket.destroy());
+    settle.done(new SocketConnection(socket, formatAddress(address), { keepInputOnWriteFailure: true }), () =>
+      socket.destroy(),
+    );
   });
   settle.onCancel(() => socket.destroy());
 }

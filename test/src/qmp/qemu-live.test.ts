@@ -76,9 +76,15 @@ describe.skipIf(!binary)("QMP client against real QEMU", () => {
       });
       return connection;
     };
-    const waitFor = async (count: number, ms: number) => {
-      for (const deadline = Date.now() + ms; replies.length < count && Date.now() < deadline; )
+    /**
+     * Waits for `count` replies; `nudging`, wakes the thread every 100 ms meanwhile (one nudge can
+     * come before QEMU's main loop has decoded the frame, under load).
+     */
+    const waitFor = async (count: number, ms: number, nudging = false) => {
+      for (let waited = 0; replies.length < count && waited < ms; waited += 10) {
+        if (nudging && waited % 100 === 0) await nudge();
         await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       return replies.slice(0, count);
     };
     try {
@@ -90,12 +96,9 @@ describe.skipIf(!binary)("QMP client against real QEMU", () => {
         replies,
         "QEMU answered over WebSocket unprompted: the 7.2 bug is gone, drop the nudge",
       ).toHaveLength(1);
-      await nudge();
-      expect((await waitFor(2, 2000))[1]).toEqual({ return: {}, id: 1 });
+      expect((await waitFor(2, 5000, true))[1]).toEqual({ return: {}, id: 1 });
       ws.write('{"execute": "query-status", "id": 2}\n');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      await nudge();
-      expect((await waitFor(3, 2000))[2]).toMatchObject({ return: { status: "running" }, id: 2 });
+      expect((await waitFor(3, 5000, true))[2]).toMatchObject({ return: { status: "running" }, id: 2 });
       ws.close();
       // The EOF is not seen either, so the chardev stays taken and a new handshake stalls...
       let settled = false;
@@ -108,7 +111,7 @@ describe.skipIf(!binary)("QMP client against real QEMU", () => {
       replies.length = 0;
       await nudge();
       const again = await second;
-      expect((await waitFor(1, 2000))[0]).toHaveProperty("QMP");
+      expect((await waitFor(1, 5000, true))[0]).toHaveProperty("QMP");
       again.close();
       await nudge();
     } finally {
