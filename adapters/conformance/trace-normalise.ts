@@ -22,12 +22,6 @@
  * - QEMU's text for a dead peer: a write to a socket whose peer died fails with EPIPE or with
  *   ECONNRESET depending on when the kernel noticed, so "Broken pipe" and "Connection reset by
  *   peer" are one error (real QEMU 7.2 gives either for the same scenario).
- * - A scenario's `destinationEndMayBeLost`: the destination's `failed` is not compared. A 7.2
- *   destination whose source cancels sends MIGRATION `failed` and exits at once; QEMU's own
- *   client always saw it, but under load the job facade's connection to that QEMU sometimes
- *   closed without it (instrumented: the job facade read no `failed` before the close, with or
- *   without OOB negotiated), and the legacy facade does not tell a failure its backend only
- *   inferred from the close. A known, open difference (closing note), not QEMU's race.
  * - A scenario's `racyReplies`: the replies of those commands leave the ordered list and are
  *   listed after it, unordered against events (QEMU's main thread answers while its migration
  *   thread reports; 7.2 shows both orders). The replies themselves are still compared.
@@ -48,10 +42,7 @@ export interface NormalisedTrace {
 
 export function normaliseTrace(
   raw: RawTrace,
-  scenario: Pick<
-    LegacyScenario,
-    "racyStatuses" | "racyReplies" | "repeatedStatuses" | "destinationEndMayBeLost"
-  >,
+  scenario: Pick<LegacyScenario, "racyStatuses" | "racyReplies" | "repeatedStatuses">,
 ): NormalisedTrace {
   const racy = scenario.racyStatuses ?? [];
   const floating = scenario.racyReplies ?? [];
@@ -59,10 +50,7 @@ export function normaliseTrace(
   return {
     scenario: raw.scenario,
     source: floatReplies(normaliseEntries(once(raw.source), racy), floating),
-    destination: floatReplies(
-      normaliseEntries(once(raw.destination), scenario.destinationEndMayBeLost ? [...racy, "failed"] : racy),
-      floating,
-    ),
+    destination: floatReplies(normaliseEntries(once(raw.destination), racy), floating),
     passes: { source: passSummary(raw.source), destination: passSummary(raw.destination) },
   };
 }

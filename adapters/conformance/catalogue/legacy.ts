@@ -46,8 +46,6 @@ export interface LegacyScenario {
    * same time (seen both ways on 7.2): their replies are compared, their position is not.
    */
   racyReplies?: string[];
-  /** The destination exits on its own after `failed`, which may not reach the facades (trace-normalise.ts). */
-  destinationEndMayBeLost?: boolean;
 }
 
 /** 48 MiB of random guest RAM at 24 MiB/s: about two seconds of precopy. */
@@ -113,14 +111,12 @@ export const LEGACY_CATALOGUE: readonly LegacyScenario[] = [
       "migrate_cancel sent right after migrate. QEMU 7.2 leaves setup within milliseconds, so " +
       "the cancel may land in setup or in active: `active` is racy here.",
     racyStatuses: ["active"],
-    destinationEndMayBeLost: true,
     steps: [...bothEvents(), listen, slow, migrate, { run: "migrate_cancel" }, ...end("cancelled", "gone")],
   },
   {
     name: "cancel-in-active",
     tags: ["precopy", "events", "cancel"],
     doc: "migrate_cancel while RAM is being copied: source cancelled, destination failed.",
-    destinationEndMayBeLost: true,
     steps: [
       ...bothEvents(),
       listen,
@@ -141,7 +137,6 @@ export const LEGACY_CATALOGUE: readonly LegacyScenario[] = [
       "before or after the thread's RESUME and `cancelled`.",
     racyStatuses: ["device"],
     racyReplies: ["migrate_cancel"],
-    destinationEndMayBeLost: true,
     steps: [
       ...bothEvents({ "pause-before-switchover": true }),
       listen,
