@@ -546,8 +546,9 @@ export class JobFacade {
 
   /**
    * Follows query-migrate when no event arrived since it was sent (a lost CAS changes the status
-   * with no event). A job that concluded meanwhile still gets QEMU's final details, unless a
-   * newer job owns QEMU's migration state by now.
+   * with no event) and no event waits for its own check: their statuses come first, in order.
+   * A job that concluded meanwhile still gets QEMU's final details, unless a newer job owns
+   * QEMU's migration state by now.
    */
   private async reconcile(tracked: TrackedJob): Promise<void> {
     // Until QEMU answers the start, query-migrate may still describe the previous migration.
@@ -561,7 +562,9 @@ export class JobFacade {
       return;
     }
     tracked.noteDetails(details);
-    if (seen === this.eventCount && typeof details.status === "string")
+    // Seen on 7.2 under load: a reconcile queued between migrate-recover's held setup and the
+    // held postcopy-recover behind it answered postcopy-active, which skipped recover.
+    if (seen === this.eventCount && this.held === 0 && typeof details.status === "string")
       this.apply(tracked, details.status, errorDescOf(details));
   }
 

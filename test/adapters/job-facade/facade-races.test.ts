@@ -234,6 +234,30 @@ describe("job facade: an event that may be a lie, overtaken before it could be c
   });
 });
 
+describe("job facade: a reconcile queued between held events", () => {
+  it("does not apply a status that skips over an event still waiting for its check", async () => {
+    const { qemu, facade, client, call } = await setup();
+    await call("job-migrate-incoming", { "job-id": "in0", uri: "tcp:h:1" });
+    for (const status of ["active", "postcopy-active", "postcopy-paused"]) qemu.goto(status);
+    await facade.settled();
+    // Seen on 7.2 under load: migrate-recover's false setup is held for its check, a reconcile is
+    // queued behind it, and postcopy-recover and postcopy-active arrive while the check's query
+    // is out, so their own checks queue behind the reconcile, whose answer is postcopy-active.
+    qemu.before.set("query-migrate", () => {
+      qemu.goto("postcopy-recover");
+      qemu.goto("postcopy-active");
+    });
+    qemu.emit("MIGRATION", { status: "setup" });
+    qemu.emit("MIGRATION_PASS", { pass: 2 }); // no status: queues a reconcile
+    for (let i = 0; i < 4; i++) await facade.settled();
+    const subs = client.received
+      .filter((m) => m.event === "JOB_SUBSTATUS_CHANGE")
+      .map((m) => (m.data as JsonObject).substatus);
+    expect(subs.slice(-3)).toEqual(["postcopy-paused", "postcopy-recover", "postcopy-active"]);
+    expect(isLegalJobWalk(client.statuses("in0"))).toBe(true);
+  });
+});
+
 describe("job facade: query-jobs between QEMU's completed event and its final details", () => {
   it("shows total = current as soon as the job concludes, and the final bytes once QEMU answers", async () => {
     const { qemu, facade, call } = await setup();
