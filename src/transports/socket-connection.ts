@@ -1,26 +1,23 @@
 /** A unix or TCP socket as a ByteConnection. */
-import { writeSync } from "node:fs";
+import { readSync } from "node:fs";
 import type { Socket } from "node:net";
 import { BaseConnection } from "./byte-connection.ts";
 
 export interface SocketConnectionOptions {
   /**
    * A write that finds the peer gone must not cost what it sent before it went. Node destroys a
-   * socket whose write fails (EPIPE), and with it whatever the kernel still held unread: under
-   * load, the MIGRATION `failed` a destination QEMU writes just before it exits was lost when a
-   * poll went out first. So writes go straight to the descriptor while nothing is queued; a
-   * failure there only stops writing, and the read side reports the end after the last byte.
-   * For the side that connects to QEMU.
+   * socket whose write fails (EPIPE), closing the descriptor with whatever the kernel still held
+   * unread: under load, the MIGRATION `failed` a destination QEMU writes just before it exits was
+   * lost when a poll went out first. With this, a socket destroyed by an error first reads what
+   * is left, and it reaches the listener before the close. For the side that connects to QEMU.
    */
   keepInputOnWriteFailure?: boolean;
 }
 
+type DestroyHook = (error: Error | null, callback: (error?: Error | null) => void) => void;
+
 export class SocketConnection extends BaseConnection {
   private failure: Error | undefined;
-  /** The descriptor for direct writes, where the platform exposes it. */
-  private readonly fd: number | undefined;
-  /** A direct write failed: the peer is gone, its last bytes are still to be read. */
-  private writeFailed = false;
 
   constructor(
     private readonly socket: Socket,
@@ -28,7 +25,7 @@ export class SocketConnection extends BaseConnection {
     options: SocketConnectionOptions = {},
   ) {
     super(description);
-    if (options.keepInputOnWriteFailure) this.fd = descriptorOf(socket);
+    if (options.keepInputOnWriteFailure) this.readLastBytesOnFailure();
     socket.setNoDelay?.(true);
     socket.on("data", (chunk: Buffer) => this.received(chunk));
     socket.on("error", (error) => {
@@ -38,13 +35,7 @@ export class SocketConnection extends BaseConnection {
   }
 
   write(text: string): void {
-    if (this.socket.destroyed || !this.socket.writable || this.writeFailed) return;
-    if (this.fd === undefined) {
-      this.socket.write(text);
-      return;
-    }
-    const rest = this.writeDirect(this.fd, Buffer.from(text, "utf8"));
-    if (rest.length > 0) this.socket.write(rest);
+    if (!this.socket.destroyed) this.socket.write(text);
   }
 
   get pendingWriteBytes(): number {
@@ -58,17 +49,33 @@ export class SocketConnection extends BaseConnection {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
-  /** Writes what the descriptor takes now; returns what must wait in the socket's queue. */
-  private writeDirect(fd: number, bytes: Buffer): Buffer {
-    // Behind queued bytes, a direct write would overtake them.
-    if (this.socket.writableLength > 0) return bytes;
-    try {
-      return bytes.subarray(writeSync(fd, bytes));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EAGAIN") return bytes;
-      this.writeFailed = true;
-      this.failure = error as Error;
-      return bytes.subarray(bytes.length);
+  /**
+   * Hooks the socket's `_destroy` (the stream implementer's method, called by `destroy()` before
+   * the descriptor is closed): only the failure path pays; the write path stays Node's own.
+   */
+  private readLastBytesOnFailure(): void {
+    const fd = descriptorOf(this.socket);
+    if (fd === undefined) return;
+    const hooked = this.socket as unknown as { _destroy: DestroyHook };
+    const destroy = hooked._destroy.bind(this.socket);
+    hooked._destroy = (error, callback) => {
+      if (error) this.drain(fd);
+      destroy(error, callback);
+    };
+  }
+
+  /** Reads what the kernel still holds, until it has no more (EAGAIN) or the peer's end. */
+  private drain(fd: number): void {
+    const buffer = Buffer.alloc(64 * 1024);
+    for (;;) {
+      let count: number;
+      try {
+        count = readSync(fd, buffer, 0, buffer.length, null);
+      } catch {
+        return;
+      }
+      if (count <= 0) return;
+      this.received(Buffer.from(buffer.subarray(0, count)));
     }
   }
 }

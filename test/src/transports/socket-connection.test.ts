@@ -1,6 +1,6 @@
 /**
  * What a peer sent just before it went away survives a write that finds it gone: the side that
- * connects writes to the descriptor and only stops writing when that fails
+ * connects reads what the kernel still holds before Node closes the descriptor
  * (keepInputOnWriteFailure). The peer is a child process, so it can write and exit while this
  * process is busy, as a destination QEMU does under load.
  */
@@ -74,7 +74,7 @@ describe("a client socket whose peer exits", () => {
     }
   });
 
-  it("keeps order and every byte when the descriptor takes only part of a write", async () => {
+  it("keeps order and every byte of writes far larger than a socket buffer", async () => {
     dir = mkdtempSync(path.join(tmpdir(), "jobshim-sock-"));
     const socketPath = path.join(dir, "reader.sock");
     let got = "";
