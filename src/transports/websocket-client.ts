@@ -5,7 +5,6 @@
  */
 import { WebSocket as WsWebSocket } from "ws";
 import { BaseConnection } from "./byte-connection.ts";
-import { CheckPhaseWriter } from "./check-phase-writer.ts";
 
 /** The subset of the standard WebSocket this transport relies on. */
 export interface StandardWebSocket {
@@ -37,8 +36,6 @@ function toBuffer(data: unknown): Buffer {
 
 export class WebSocketClientConnection extends BaseConnection {
   private failure: Error | undefined;
-  /** Reads first, then writes, in each loop turn (check-phase-writer.ts). */
-  private readonly deferred = new CheckPhaseWriter((text) => this.send(text));
 
   constructor(
     private readonly socket: StandardWebSocket,
@@ -56,12 +53,12 @@ export class WebSocketClientConnection extends BaseConnection {
   }
 
   write(text: string): void {
-    this.deferred.write(text);
+    // Binary frames: QEMU's websocket channel refuses text frames.
+    if (this.socket.readyState === OPEN) this.socket.send(Buffer.from(text, "utf8"));
   }
 
   close(): void {
     if (this.closed) return;
-    this.deferred.flush();
     this.socket.close(1000);
     // A peer that never completes the closing handshake must not keep us open (the `ws`
     // class can drop the TCP connection at once; a standard WebSocket has no such call).
@@ -69,11 +66,6 @@ export class WebSocketClientConnection extends BaseConnection {
       (this.socket as { terminate?: () => void }).terminate?.();
       this.ended();
     }, 1000).unref();
-  }
-
-  private send(text: string): void {
-    // Binary frames: QEMU's websocket channel refuses text frames.
-    if (this.socket.readyState === OPEN) this.socket.send(Buffer.from(text, "utf8"));
   }
 }
 
