@@ -42,6 +42,12 @@ class Client implements FacadeClient {
       .filter((d) => id === undefined || d.id === id)
       .map((d) => d.status);
   }
+  /** Every JOB_SUBSTATUS_CHANGE's substatus. */
+  substatuses(): JsonValue[] {
+    return this.received
+      .filter((m) => m.event === "JOB_SUBSTATUS_CHANGE")
+      .map((m) => (m.data as JsonObject).substatus as JsonValue);
+  }
 }
 
 async function setup() {
@@ -62,6 +68,15 @@ async function setup() {
     }
   };
   return { qemu, facade, client, call };
+}
+
+/** A destination job `in0` in postcopy-paused, waiting for migrate-recover. */
+async function pausedIncoming() {
+  const t = await setup();
+  await t.call("job-migrate-incoming", { "job-id": "in0", uri: "tcp:h:1" });
+  for (const status of ["active", "postcopy-active", "postcopy-paused"]) t.qemu.goto(status);
+  await t.facade.settled();
+  return t;
 }
 
 const migrate = (id: string, more: JsonObject = {}) => ({ "job-id": id, uri: "tcp:h:1", ...more });
@@ -173,28 +188,19 @@ describe("job facade: a verb whose legacy command QEMU refuses because the migra
 
 describe("job facade: an event that may be a lie, overtaken before it could be checked", () => {
   it("drops the destination's unconfirmed setup on migrate-recover when a newer event came first", async () => {
-    const { qemu, facade, client, call } = await setup();
-    await call("job-migrate-incoming", { "job-id": "in0", uri: "tcp:h:1" });
-    for (const status of ["active", "postcopy-active", "postcopy-paused"]) qemu.goto(status);
-    await facade.settled();
+    const { qemu, facade, client } = await pausedIncoming();
     // 7.2 on migrate-recover: MIGRATION {setup} while it stays postcopy-paused; the source
     // reconnects before the facade's query-migrate is answered.
     qemu.before.set("query-migrate", () => qemu.goto("postcopy-recover"));
     qemu.emit("MIGRATION", { status: "setup" });
     await facade.settled();
     await facade.settled();
-    const subs = client.received
-      .filter((m) => m.event === "JOB_SUBSTATUS_CHANGE")
-      .map((m) => (m.data as JsonObject).substatus);
-    expect(subs.slice(-2)).toEqual(["postcopy-paused", "postcopy-recover"]);
+    expect(client.substatuses().slice(-2)).toEqual(["postcopy-paused", "postcopy-recover"]);
     expect(client.statuses("in0").slice(-2)).toEqual(["paused", "running"]);
   });
 
   it("tells an overtaken status that did happen, then the one query-migrate already reports", async () => {
-    const { qemu, facade, client, call } = await setup();
-    await call("job-migrate-incoming", { "job-id": "in0", uri: "tcp:h:1" });
-    for (const status of ["active", "postcopy-active", "postcopy-paused"]) qemu.goto(status);
-    await facade.settled();
+    const { qemu, facade, client } = await pausedIncoming();
     // The setup check is overtaken by postcopy-recover; that event's own check is answered after
     // QEMU set postcopy-active but before it sent the event (thread vs main loop in QEMU).
     qemu.before.set("query-migrate", () => {
@@ -206,17 +212,15 @@ describe("job facade: an event that may be a lie, overtaken before it could be c
     await facade.settled();
     qemu.goto("postcopy-active");
     await facade.settled();
-    const subs = client.received
-      .filter((m) => m.event === "JOB_SUBSTATUS_CHANGE")
-      .map((m) => (m.data as JsonObject).substatus);
-    expect(subs.slice(-3)).toEqual(["postcopy-paused", "postcopy-recover", "postcopy-active"]);
+    expect(client.substatuses().slice(-3)).toEqual([
+      "postcopy-paused",
+      "postcopy-recover",
+      "postcopy-active",
+    ]);
   });
 
   it("checks each event against what came after it, even when events queued behind a slow query", async () => {
-    const { qemu, facade, client, call } = await setup();
-    await call("job-migrate-incoming", { "job-id": "in0", uri: "tcp:h:1" });
-    for (const status of ["active", "postcopy-active", "postcopy-paused"]) qemu.goto(status);
-    await facade.settled();
+    const { qemu, facade, client } = await pausedIncoming();
     // While a reconcile's query-migrate is answered, migrate-recover's setup, postcopy-recover
     // and postcopy-active all arrive: their checks start only after it, when QEMU is already
     // in postcopy-active. That answer says nothing about setup or postcopy-recover.
@@ -227,19 +231,17 @@ describe("job facade: an event that may be a lie, overtaken before it could be c
     });
     qemu.emit("MIGRATION_PASS", { pass: 1 });
     for (let i = 0; i < 4; i++) await facade.settled();
-    const subs = client.received
-      .filter((m) => m.event === "JOB_SUBSTATUS_CHANGE")
-      .map((m) => (m.data as JsonObject).substatus);
-    expect(subs.slice(-3)).toEqual(["postcopy-paused", "postcopy-recover", "postcopy-active"]);
+    expect(client.substatuses().slice(-3)).toEqual([
+      "postcopy-paused",
+      "postcopy-recover",
+      "postcopy-active",
+    ]);
   });
 });
 
 describe("job facade: a reconcile queued between held events", () => {
   it("does not apply a status that skips over an event still waiting for its check", async () => {
-    const { qemu, facade, client, call } = await setup();
-    await call("job-migrate-incoming", { "job-id": "in0", uri: "tcp:h:1" });
-    for (const status of ["active", "postcopy-active", "postcopy-paused"]) qemu.goto(status);
-    await facade.settled();
+    const { qemu, facade, client } = await pausedIncoming();
     // Seen on 7.2 under load: migrate-recover's false setup is held for its check, a reconcile is
     // queued behind it, and postcopy-recover and postcopy-active arrive while the check's query
     // is out, so their own checks queue behind the reconcile, whose answer is postcopy-active.
@@ -250,10 +252,11 @@ describe("job facade: a reconcile queued between held events", () => {
     qemu.emit("MIGRATION", { status: "setup" });
     qemu.emit("MIGRATION_PASS", { pass: 2 }); // no status: queues a reconcile
     for (let i = 0; i < 4; i++) await facade.settled();
-    const subs = client.received
-      .filter((m) => m.event === "JOB_SUBSTATUS_CHANGE")
-      .map((m) => (m.data as JsonObject).substatus);
-    expect(subs.slice(-3)).toEqual(["postcopy-paused", "postcopy-recover", "postcopy-active"]);
+    expect(client.substatuses().slice(-3)).toEqual([
+      "postcopy-paused",
+      "postcopy-recover",
+      "postcopy-active",
+    ]);
     expect(isLegalJobWalk(client.statuses("in0"))).toBe(true);
   });
 });

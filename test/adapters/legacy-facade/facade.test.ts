@@ -46,6 +46,11 @@ async function setup() {
   };
   const eventsOn = (who: FakeClient = client) =>
     call("migrate-set-capabilities", { capabilities: [{ capability: "events", state: true }] }, who);
+  /** The next migrate holds at pre-switchover (the job's auto-finalize off). */
+  const holdBeforeSwitchover = () =>
+    call("migrate-set-capabilities", {
+      capabilities: [{ capability: "pause-before-switchover", state: true }],
+    });
   /** `migrate` as QEMU answers it: the backend reports setup before the reply. */
   const migrate = async (id = JOB) => {
     const reply = call("migrate", { uri: "tcp:h:1" });
@@ -55,7 +60,7 @@ async function setup() {
     await afterReply();
     return value;
   };
-  return { backend, facade, client, call, eventsOn, migrate };
+  return { backend, facade, client, call, eventsOn, holdBeforeSwitchover, migrate };
 }
 
 describe("legacy facade over a job backend", () => {
@@ -80,10 +85,8 @@ describe("legacy facade over a job backend", () => {
   });
 
   it("migrate starts a job with auto-dismiss off and auto-finalize from pause-before-switchover", async () => {
-    const { backend, call, migrate } = await setup();
-    await call("migrate-set-capabilities", {
-      capabilities: [{ capability: "pause-before-switchover", state: true }],
-    });
+    const { holdBeforeSwitchover, backend, migrate } = await setup();
+    await holdBeforeSwitchover();
     await migrate();
     const sent = backend.calls.find((c) => c.command === "job-migrate" && c.args?.["job-id"] !== undefined);
     expect(sent?.args).toEqual({
@@ -367,10 +370,8 @@ describe("legacy facade over a job backend", () => {
       { said: false, jobStatus: "concluded", now: "cancelled" },
     ];
     for (const { said, jobStatus, now } of cases) {
-      const { backend, call, migrate } = await setup();
-      await call("migrate-set-capabilities", {
-        capabilities: [{ capability: "pause-before-switchover", state: true }],
-      });
+      const { holdBeforeSwitchover, backend, call, migrate } = await setup();
+      await holdBeforeSwitchover();
       await migrate();
       backend.sub(JOB, "pre-switchover");
       backend.onCommand.set("job-finalize", () => {
@@ -385,10 +386,8 @@ describe("legacy facade over a job backend", () => {
   });
 
   it("migrate-continue passes QEMU's own refusal through unchanged", async () => {
-    const { backend, call, migrate } = await setup();
-    await call("migrate-set-capabilities", {
-      capabilities: [{ capability: "pause-before-switchover", state: true }],
-    });
+    const { holdBeforeSwitchover, backend, call, migrate } = await setup();
+    await holdBeforeSwitchover();
     await migrate();
     backend.sub(JOB, "pre-switchover");
     backend.onCommand.set("job-finalize", () => {
@@ -400,11 +399,9 @@ describe("legacy facade over a job backend", () => {
   });
 
   it("a status told before its reply waits behind statuses another command holds back (QEMU's order)", async () => {
-    const { backend, client, call, eventsOn, migrate } = await setup();
+    const { holdBeforeSwitchover, backend, client, call, eventsOn, migrate } = await setup();
     await eventsOn();
-    await call("migrate-set-capabilities", {
-      capabilities: [{ capability: "pause-before-switchover", state: true }],
-    });
+    await holdBeforeSwitchover();
     await migrate();
     backend.sub(JOB, "active");
     backend.sub(JOB, "pre-switchover");
@@ -433,11 +430,9 @@ describe("legacy facade over a job backend", () => {
   });
 
   it("a status held back by a command whose reply never comes still reaches clients when the facade closes", async () => {
-    const { backend, client, call, eventsOn, migrate, facade } = await setup();
+    const { holdBeforeSwitchover, backend, client, call, eventsOn, migrate, facade } = await setup();
     await eventsOn();
-    await call("migrate-set-capabilities", {
-      capabilities: [{ capability: "pause-before-switchover", state: true }],
-    });
+    await holdBeforeSwitchover();
     await migrate();
     backend.sub(JOB, "active");
     backend.sub(JOB, "pre-switchover");
