@@ -1,10 +1,12 @@
 import { join } from "node:path";
 import { type Command, Option } from "commander";
+import type { QapiDialect } from "../../codegen/dialect.ts";
 import { loadSchema } from "../../codegen/frontend.ts";
 import { generateFiles } from "../../codegen/pipeline.ts";
 import { renderDiagramsToSvg } from "../../codegen/render-svg.ts";
 import { type OutputReport, syncOutput } from "../../codegen/write-output.ts";
 import { displayPath, notASourceCheckout, projectDiagramsDir, projectRoot } from "../project-paths.ts";
+import { qapiVersionOption } from "./schema.ts";
 
 interface CodegenFlags {
   check?: boolean;
@@ -13,6 +15,7 @@ interface CodegenFlags {
   unmask?: boolean;
   define?: string[];
   typesEngine?: "direct" | "json-schema-to-typescript";
+  qapiVersion?: QapiDialect;
 }
 
 /**
@@ -36,6 +39,7 @@ export function registerCodegenCommand(program: Command): void {
         .choices(["direct", "json-schema-to-typescript"])
         .default("direct"),
     )
+    .addOption(qapiVersionOption())
     .action(async (flags: CodegenFlags) => runCodegenCommand(flags));
 }
 
@@ -72,7 +76,7 @@ export function codegenTarget(
 async function runCodegenCommand(flags: CodegenFlags): Promise<void> {
   const target = codegenTarget(flags);
   const defined = flags.define ? new Set(flags.define) : undefined;
-  const files = await generateFiles(loadSchema(target.schemaPath), {
+  const files = await generateFiles(loadSchema(target.schemaPath, { dialect: flags.qapiVersion }), {
     unmask: flags.unmask ?? false,
     typesEngine: flags.typesEngine ?? "direct",
     ...(defined ? { isDefined: (symbol: string) => defined.has(symbol) } : {}),
