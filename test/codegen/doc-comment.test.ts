@@ -5,9 +5,10 @@ import type { ParsedSchema, QapiObject, QapiValue } from "../../codegen/ast.ts";
 import type { SchemaDoc } from "../../codegen/doc.ts";
 import { parseSchemaFile, parseSchemaSource } from "../../codegen/parse.ts";
 import { SchemaError, SourceInfo } from "../../codegen/source-info.ts";
-import { qemuShared as shared } from "../helpers/paths.ts";
+import { qemuParserCorpus } from "../helpers/qemu-sources.ts";
 
-const corpus = path.join(shared, "qapi-schema-tests");
+/** doc-good.out in QEMU's 7.2 dump format; 10.0's doc parser is judged by the corpus test. */
+const corpus = qemuParserCorpus("7.2") ?? "";
 
 function errorOf(source: string): string {
   try {
@@ -96,7 +97,7 @@ describe("doc block errors (QEMU's texts, at the comment line)", () => {
   const cases: [string, string, string][] = [
     ["missing space after #", "d.json:2:1: missing space after #", "##\n#@foo:\n##\n"],
     ["symbol line without colon", "d.json:2:1: line should end with ':'", block("@foo")],
-    ["empty symbol", "d.json:2:1: invalid name", block("@:")],
+    ["empty symbol", "d.json:2:1: name required after '@'", block("@:")],
     ["empty parameter name", "d.json:3:1: invalid parameter name", block("@foo:", "@: x")],
     ["duplicated parameter", "d.json:4:1: 'a' parameter name duplicated", block("@foo:", "@a: x", "@a: y")],
     [
@@ -256,7 +257,7 @@ function allDocsInOrder(parsed: ParsedSchema): SchemaDoc[] {
   return docs.sort((a, b) => a.info.line - b.info.line);
 }
 
-describe.runIf(existsSync(corpus))("QEMU's doc-good.json", () => {
+describe.skipIf(corpus === "")("QEMU 7.2's doc-good.json", () => {
   it("yields exactly the doc sections QEMU dumps", () => {
     const old = process.cwd();
     process.chdir(corpus);
