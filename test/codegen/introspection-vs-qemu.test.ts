@@ -99,22 +99,23 @@ describe.each(releases)("introspection vs. real QEMU $version", ({ version, bina
     expect(answers).toEqual(recorded);
   });
 
-  describe.skipIf(skip)("with our schema front end", () => {
+  describe("with our schema front end", () => {
     let schema: Schema;
     let ours: SchemaInfo[] = [];
 
     beforeAll(() => {
+      if (skip) return;
       schema = loadSchema(schemaFile ?? "", { dialect: version });
       ours = buildIntrospection(schema, { isDefined }).entries;
     });
 
-    it("the fixture decides every config symbol the schema uses", () => {
+    it.skipIf(skip)("the fixture decides every config symbol the schema uses", () => {
       const used = new Set<string>();
       for (const cond of allConditions(schema)) collectSymbols(cond, used);
       expect([...used].filter((s) => !(s in config.symbols))).toEqual([]);
     });
 
-    it("a symbol no probe can observe changes nothing in the introspection", () => {
+    it.skipIf(skip)("a symbol no probe can observe changes nothing in the introspection", () => {
       const unobservable = Object.entries(config.symbols)
         .filter(([, { probe }]) => "unobservable" in probe)
         .map(([symbol]) => symbol);
@@ -124,14 +125,14 @@ describe.each(releases)("introspection vs. real QEMU $version", ({ version, bina
       }
     });
 
-    it("lists the same commands and events", () => {
+    it.skipIf(skip)("lists the same commands and events", () => {
       const namesOf = (list: SchemaInfo[], meta: string) =>
         list.filter((e) => e["meta-type"] === meta).map((e) => e.name);
       expect(namesOf(ours, "command")).toEqual(namesOf(theirs, "command"));
       expect(namesOf(ours, "event")).toEqual(namesOf(theirs, "event"));
     });
 
-    it("describes every command and event like QEMU does, recursively", () => {
+    it.skipIf(skip)("describes every command and event like QEMU does, recursively", () => {
       const comparison = new StructuralComparison(new Introspected(ours), new Introspected(theirs));
       const roots = theirs.filter((e) => e["meta-type"] === "command" || e["meta-type"] === "event");
       for (const root of roots) comparison.compareRoot(root.name);
@@ -142,14 +143,17 @@ describe.each(releases)("introspection vs. real QEMU $version", ({ version, bina
       expect(comparison.differences.slice(0, 20)).toEqual([]);
     });
 
-    it("writes QEMU's whole answer to introspection.json, masked numbering and order included", () => {
-      const json = emitIntrospection(schema, { isDefined }).find((f) => f.path === "introspection.json");
-      const written = JSON.parse(json?.content ?? "null") as SchemaInfo[];
-      expect(written.length).toBe(theirs.length);
-      expect(written).toStrictEqual(theirs);
-      // Byte for byte, once object keys are put in one order (QEMU's own key order is a hash order).
-      expect(canonicalJson(written) === canonicalJson(theirs)).toBe(true);
-    });
+    it.skipIf(skip)(
+      "writes QEMU's whole answer to introspection.json, masked numbering and order included",
+      () => {
+        const json = emitIntrospection(schema, { isDefined }).find((f) => f.path === "introspection.json");
+        const written = JSON.parse(json?.content ?? "null") as SchemaInfo[];
+        expect(written.length).toBe(theirs.length);
+        expect(written).toStrictEqual(theirs);
+        // Byte for byte, once object keys are put in one order (QEMU's own key order is a hash order).
+        expect(canonicalJson(written) === canonicalJson(theirs)).toBe(true);
+      },
+    );
   });
 });
 
