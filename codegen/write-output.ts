@@ -18,6 +18,8 @@ import { GENERATED_NOTICE, type GeneratedFile } from "./generated-file.ts";
 export const MANIFEST_FILE = ".jobshim-generated";
 
 export interface OutputReport {
+  /** How many files the output consists of (the emitters' and the manifest). */
+  files: number;
   /** Paths (relative to the output dir) whose content differs or that are missing. */
   changed: string[];
   /** Generated files present in the output dir that no emitter produces any more. */
@@ -50,7 +52,7 @@ export function syncOutput(
   const isOurs = (path: string, content: string) =>
     hasNotice(content) || (path !== MANIFEST_FILE && previousManifest.has(path));
 
-  const report: OutputReport = { changed: [], obsolete: [], kept: [] };
+  const report: OutputReport = { files: outputs.length, changed: [], obsolete: [], kept: [] };
   const conflicts: string[] = [];
   for (const file of outputs) {
     const existing = readExisting(join(outDir, file.path));

@@ -87,11 +87,11 @@ async function runCodegenCommand(flags: CodegenFlags): Promise<void> {
   reportKept(where, report);
   if (flags.check) {
     if (stale.length > 0) throw new Error(`${where} is stale (${stale.join(", ")}): run 'npm run codegen'`);
-    process.stdout.write(`${where}: up to date (${files.length} files)\n`);
+    process.stdout.write(`${where}: up to date (${report.files} files)\n`);
     return;
   }
   process.stdout.write(
-    `${where}: ${files.length} files, ${report.changed.length} written, ${report.obsolete.length} removed\n`,
+    `${where}: ${report.files} files, ${report.changed.length} written, ${report.obsolete.length} removed\n`,
   );
   if (target.own) reportSvg(renderDiagramsToSvg(files, projectDiagramsDir));
 }

@@ -28,6 +28,7 @@ describe("syncOutput", () => {
 
   it("writes missing files, and a manifest naming the one that cannot carry the notice", () => {
     expect(syncOutput(dir, files, { check: false })).toEqual({
+      files: 3,
       changed: ["a.ts", "sub/b.json", MANIFEST_FILE],
       obsolete: [],
       kept: [],
@@ -42,7 +43,7 @@ describe("syncOutput", () => {
     syncOutput(dir, files, { check: false });
     const before = statSync(join(dir, "a.ts")).mtimeMs;
     const again = syncOutput(dir, files, { check: false });
-    expect(again).toEqual({ changed: [], obsolete: [], kept: [] });
+    expect(again).toEqual({ files: 3, changed: [], obsolete: [], kept: [] });
     expect(statSync(join(dir, "a.ts")).mtimeMs).toBe(before);
   });
 
@@ -51,6 +52,7 @@ describe("syncOutput", () => {
     writeFileSync(join(dir, "a.ts"), `// ${GENERATED_NOTICE}\nedited by hand\n`);
     writeFileSync(join(dir, "left-over.ts"), `// ${GENERATED_NOTICE}\nold\n`);
     expect(syncOutput(dir, files, { check: true })).toEqual({
+      files: 3,
       changed: ["a.ts"],
       obsolete: ["left-over.ts"],
       kept: [],
