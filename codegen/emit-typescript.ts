@@ -11,6 +11,8 @@
  * The closed types describe this schema's version; a runtime that reads a newer QEMU validates
  * with the tolerant output schemas and may see values beyond these types.
  */
+
+import { definitionDescription } from "./doc-text.ts";
 import type { GeneratedFile } from "./generated-file.ts";
 import { GENERATED_NOTICE } from "./generated-file.ts";
 import type { Schema } from "./ir.ts";
@@ -48,7 +50,8 @@ export async function emitTypeScript(
     `// ${GENERATED_NOTICE}`,
     "// TypeScript types of the QAPI schema, as json-schema-to-typescript renders its JSON Schema, and typed command/event maps.",
     "",
-    declarations.trimEnd(),
+    // json-schema-to-typescript ends a comment's blank lines in a space; the file does not.
+    declarations.trimEnd().replace(/^ \* $/gm, " *"),
     "",
     commandMap(schema, names),
     "",
@@ -97,11 +100,11 @@ function definitionNames(output: string): Map<string, string> {
   return names;
 }
 
+/** Drops the marker from each definition's comment: the whole comment, or the lines after a description. */
 function stripReferenceComments(output: string): string {
-  return output.replace(
-    /\/\*\*\n \* This interface was referenced by `[^`]+`'s JSON-Schema\n.*\n \*\/\n/g,
-    "",
-  );
+  return output
+    .replace(/\/\*\*\n \* This interface was referenced by `[^`]+`'s JSON-Schema\n.*\n \*\/\n/g, "")
+    .replace(/ \* \n \* This interface was referenced by `[^`]+`'s JSON-Schema\n.*\n/g, "");
 }
 
 function commandMap(schema: Schema, names: Map<string, string>): string {
@@ -113,6 +116,7 @@ function commandMap(schema: Schema, names: Map<string, string>): string {
     if (e.meta !== "command") continue;
     const args = e.argType ? tsType(schema, names, e.argType) : EMPTY_OBJECT;
     const ret = e.retType ? tsType(schema, names, e.retType) : EMPTY_OBJECT;
+    lines.push(...memberComment(definitionDescription(e)));
     lines.push(`  ${JSON.stringify(e.name)}: { args: ${args}; ret: ${ret} };`);
   }
   lines.push("}");
@@ -123,12 +127,24 @@ function eventMap(schema: Schema, names: Map<string, string>): string {
   const lines = ["/** Every event: the type of its `data`. */", "export interface QmpEvents {"];
   for (const e of schema.entities) {
     if (e.meta !== "event") continue;
+    lines.push(...memberComment(definitionDescription(e)));
     lines.push(
       `  ${JSON.stringify(e.name)}: ${e.argType ? tsType(schema, names, e.argType) : EMPTY_OBJECT};`,
     );
   }
   lines.push("}");
   return lines.join("\n");
+}
+
+/** A command's or event's docs as the JSDoc block of its entry in the map. */
+function memberComment(description: string | undefined): string[] {
+  if (description === undefined) return [];
+  if (!description.includes("\n")) return [`  /** ${description} */`];
+  return [
+    "  /**",
+    ...description.split("\n").map((line) => (line === "" ? "   *" : `   * ${line}`)),
+    "   */",
+  ];
 }
 
 /** The TypeScript type of a use of the named QAPI type. */

@@ -14,15 +14,39 @@ function schemaFile(name: string, text: string): string {
   return file;
 }
 
-// QEMU 7.2's whole schema from the source cache (scripts/fetch-qemu-sources.sh), or undefined.
-const qemuSchema = qemuSchemaFile("7.2");
+const qemu72 = qemuSchemaFile("7.2");
+const qemu100 = qemuSchemaFile("10.0");
 
 describe("jobshim schema check", () => {
-  it.skipIf(qemuSchema === undefined)("accepts QEMU 7.2's whole schema", () => {
-    const run = runJobshim(["schema", "check", qemuSchema as string]);
+  it.skipIf(qemu72 === undefined)("accepts QEMU 7.2's whole schema", () => {
+    const run = runJobshim(["schema", "check", qemu72 ?? ""]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/: ok \(38 files, .*\d+ command/);
+  });
+
+  it.skipIf(qemu100 === undefined)("accepts QEMU 10.0's whole schema in its language (decision 0004)", () => {
+    const run = runJobshim(["schema", "check", "--qapi-version", "10.0", qemu100 ?? ""]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/: ok \(43 files, .*240 command, 56 event\)/);
+  });
+
+  it.skipIf(qemu100 === undefined)(
+    "read as 7.2, QEMU 10.0's schema fails in one located line naming the flag",
+    () => {
+      const run = runJobshim(["schema", "check", qemu100 ?? ""]);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(
+        /pragma\.json:8: unknown pragma 'documentation-exceptions' \(QEMU 10\.0's language: try --qapi-version 10\.0\)\n$/,
+      );
+    },
+  );
+
+  it("refuses a QAPI version it does not know", () => {
+    const run = runJobshim(["schema", "check", "--qapi-version", "9.9", "schema/jobshim.json"]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("'9.9' is invalid");
   });
 
   it("accepts the project's own schema", () => {
