@@ -72,9 +72,28 @@ function directTypes(definitions: JsonObject): Declarations {
   return { declarations: text, names };
 }
 
-/** Declarations of every definition, by json-schema-to-typescript (loaded only when used: it is heavy). */
+/**
+ * json-schema-to-typescript, loaded only when this engine is chosen: it is heavy (prettier,
+ * lodash, js-yaml), so the package lists it as an optional peer dependency and an installed
+ * jobshim that never asks for this engine never needs it.
+ */
+async function loadJsonSchemaToTypeScript(): Promise<typeof import("json-schema-to-typescript")> {
+  try {
+    return await import("json-schema-to-typescript");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new Error(
+      "the json-schema-to-typescript types engine needs the json-schema-to-typescript package " +
+        "(an optional peer dependency of jobshim): install it with `npm install json-schema-to-typescript@16`, " +
+        "or use the default engine ('direct'), which writes the same bytes",
+      { cause: error },
+    );
+  }
+}
+
+/** Declarations of every definition, by json-schema-to-typescript. */
 async function jsonSchemaToTypeScript(definitions: JsonObject): Promise<Declarations> {
-  const { compile } = await import("json-schema-to-typescript");
+  const { compile } = await loadJsonSchemaToTypeScript();
   const root = { title: ROOT_NAME, type: "object", definitions: toPlainJson(definitions) };
   const output = await compile(root as Parameters<typeof compile>[0], ROOT_NAME, {
     bannerComment: "",
