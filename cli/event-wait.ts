@@ -31,7 +31,8 @@ export class EventWait {
   private jobEnd: string | undefined;
   private wake: (() => void) | undefined;
   private lost = false;
-  private substatus: string | undefined;
+  private concluded = false;
+  private lastSeen: Promise<JsonObject | undefined> = Promise.resolve(undefined);
 
   constructor(
     private readonly client: QmpClient,
@@ -79,27 +80,41 @@ export class EventWait {
     )
       this.matched = event;
     const data = event.data ?? {};
-    if (this.options.jobId !== undefined && data.id === this.options.jobId) {
-      if (event.event === "JOB_SUBSTATUS_CHANGE" && typeof data.substatus === "string")
-        this.substatus = data.substatus;
-      if (event.event === "JOB_STATUS_CHANGE" && data.status === "concluded")
-        this.jobEnd = this.substatus ?? "concluded";
-    }
+    if (this.options.jobId !== undefined && data.id === this.options.jobId) this.followJob(event, data);
     this.wake?.();
+  }
+
+  private followJob(event: QmpEvent, data: JsonObject): void {
+    // The job's status reaches concluded first, then its substatus says how it ended.
+    if (event.event === "JOB_STATUS_CHANGE" && data.status === "concluded") {
+      this.concluded = true;
+      // Asked at once, before an auto-dismiss takes the job and its error away (best effort).
+      this.lastSeen = this.findJob();
+    }
+    if (event.event === "JOB_SUBSTATUS_CHANGE" && this.concluded && typeof data.substatus === "string")
+      this.jobEnd = data.substatus;
+  }
+
+  private async findJob(): Promise<JsonObject | undefined> {
+    const jobs = await this.client.execute("query-jobs").catch(() => []);
+    const job = Array.isArray(jobs)
+      ? jobs.find((j) => isJsonObject(j) && j.id === this.options.jobId)
+      : undefined;
+    return isJsonObject(job) ? job : undefined;
   }
 
   /** A followed job that failed: its error from query-jobs, or why it cannot be read any more. */
   private async checkJob(): Promise<void> {
     const id = this.options.jobId;
-    if (id === undefined || this.jobEnd === undefined || this.jobEnd === "completed") return;
-    const jobs = await this.client.execute("query-jobs").catch(() => []);
-    const job = Array.isArray(jobs) ? jobs.find((j) => isJsonObject(j) && j.id === id) : undefined;
-    const error = isJsonObject(job) && typeof job.error === "string" ? job.error : undefined;
+    if (id === undefined) return;
+    const job = (await this.findJob()) ?? (await this.lastSeen);
+    const concluded = job?.status === "concluded";
+    const end = concluded ? String(job?.substatus) : this.jobEnd;
+    if (end === undefined || end === "completed") return;
+    if (concluded) throw new JobFailedError("GenericError", `job '${id}' ${end}: ${String(job?.error)}`);
     throw new JobFailedError(
       "GenericError",
-      error !== undefined
-        ? `job '${id}' ${this.jobEnd}: ${error}`
-        : `job '${id}' ${this.jobEnd}; its error went with the job (auto-dismiss): pass auto-dismiss=false to keep it for query-jobs`,
+      `job '${id}' ${end}; its error went with the job (auto-dismiss): pass auto-dismiss=false to keep it for query-jobs`,
     );
   }
 

@@ -6,11 +6,12 @@
 import { isJsonObject, type JsonObject, type JsonValue } from "../src/qmp/json-value.ts";
 import { UsageError } from "./exit-codes.ts";
 
-/** ARGS-JSON (one word starting with `{`) or `key=value` words; undefined for none. */
+/** ARGS-JSON (one word starting with `{` or `[`) or `key=value` words; undefined for none. */
 export function parseCommandArguments(words: readonly string[]): JsonObject | undefined {
   if (words.length === 0) return undefined;
   const [first] = words;
-  if (words.length === 1 && first?.trimStart().startsWith("{")) return parseJsonObject(first, "ARGS-JSON");
+  if (words.length === 1 && /^\s*[{[]/.test(first ?? ""))
+    return parseJsonObject(first as string, "ARGS-JSON");
   return parseKeyValues(words);
 }
 
