@@ -19,6 +19,8 @@ export interface DemoOptions {
   postcopy: boolean;
   /** Redraw the progress line in place (a terminal) instead of printing one per second. */
   interactive: boolean;
+  /** The terminal's width now (it may be resized); the progress line is fitted to it. */
+  columns?: () => number | undefined;
   write: (text: string) => void;
   signal: AbortSignal;
   /** Run on the embedded QEMU model (src/model) even where QEMU is installed. */
@@ -163,7 +165,7 @@ async function follow(
     if (!job) throw new Error(`job '${SOURCE_JOB}' vanished from query-jobs`);
     const sample = sampleOf(job);
     const now = Date.now();
-    const text = line.render(sample, now);
+    const text = line.render(sample, now, { columns: options.interactive ? options.columns?.() : undefined });
     if (options.interactive) options.write(`\r\x1b[K${text}`);
     else if (now - lastPrinted >= 1000 || sample.status === "concluded") {
       options.write(`${text}\n`);

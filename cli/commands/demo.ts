@@ -42,6 +42,7 @@ export function registerDemoCommand(program: Command): void {
           bandwidthMiB: positive(flags.bandwidth, "--bandwidth"),
           postcopy: flags.postcopy === true,
           interactive: process.stdout.isTTY === true,
+          columns: () => process.stdout.columns,
           write: (text) => closed || process.stdout.write(text),
           signal: controller.signal,
           model: flags.model === true,
