@@ -11,8 +11,9 @@ export function registerSchemaCommand(program: Command): void {
     .argument("<file>", "the main schema file, e.g. qapi/qapi-schema.json")
     .action((file: string) => {
       const loaded = loadSchema(file);
-      const counts = countByKind(loaded.entities.flatMap(definitionKind));
-      process.stdout.write(`${file}: ok (${loaded.files.length} files, ${counts})\n`);
+      const counts = countByKind(loaded.entities.flatMap(definitionKind)) || "no definitions";
+      const files = loaded.files.length === 1 ? "1 file" : `${loaded.files.length} files`;
+      process.stdout.write(`${file}: ok (${files}, ${counts})\n`);
     });
 }
 
