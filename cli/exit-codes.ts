@@ -26,8 +26,8 @@ Exit status:
   1  any other failure
   2  usage: bad flags or arguments, nothing sent
   3  connection: could not connect, no QMP greeting, or the connection dropped
-  4  QMP error: the server answered {"error": ...}
-  5  timeout: no reply or awaited event within --timeout`;
+  4  QMP error: the server answered {"error": ...}, or (qmp) the job the command started failed
+  5  timeout: no reply within --timeout, or (qmp) no awaited event within --wait-timeout`;
 
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return EXIT_USAGE;

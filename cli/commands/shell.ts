@@ -22,7 +22,7 @@ interface ShellFlags {
 const HELP_AFTER = `
 Each line is a command with key=value arguments, as in qmp-shell:
   (QEMU) migrate-set-parameters max-bandwidth=33554432 downtime-limit=300
-  (QEMU) job-migrate job-id=m0 uri=unix:/tmp/m.sock caps.events=true
+  (QEMU) blockdev-add node-name=d0 driver=qcow2 file.driver=file file.filename=/tmp/d.qcow2
 Values are JSON where they parse (1, true, [..], {..}) and strings otherwise; a dotted key nests.
 A whole request in JSON is sent as it is: {"execute": "query-status"}.
 Replies and events are printed as QEMU writes them, one JSON line each (-p indents them);
