@@ -13,8 +13,9 @@ export function registerSchemaCommand(program: Command): void {
     .addOption(qapiVersionOption())
     .action((file: string, flags: { qapiVersion: QapiDialect }) => {
       const loaded = loadSchema(file, { dialect: flags.qapiVersion });
-      const counts = countByKind(loaded.entities.flatMap(definitionKind));
-      process.stdout.write(`${file}: ok (${loaded.files.length} files, ${counts})\n`);
+      const counts = countByKind(loaded.entities.flatMap(definitionKind)) || "no definitions";
+      const files = loaded.files.length === 1 ? "1 file" : `${loaded.files.length} files`;
+      process.stdout.write(`${file}: ok (${files}, ${counts})\n`);
     });
 }
 
