@@ -6,7 +6,7 @@
  * wrong, so the conformance catalogue can hold any QEMU to them (tag `schema`).
  */
 import { QmpClient } from "../../src/qmp/client.ts";
-import type { JsonValue } from "../../src/qmp/json-value.ts";
+import type { JsonObject, JsonValue } from "../../src/qmp/json-value.ts";
 import { QmpError } from "../../src/qmp/qmp-error.ts";
 import { conventionProblems, IntrospectedSchema, type SchemaInfo } from "./schema-reader.ts";
 
@@ -39,29 +39,59 @@ export interface SchemaCheck {
   lines: string[];
 }
 
-/** Runs every check against the QMP server at `address` and says how each went. */
+/** A server's answer, as the conformance recorder keeps it (trace-recorder.ts `Reply`). */
+export type Answer = { kind: "reply"; return: JsonValue } | { kind: "error"; class: string; desc: string };
+
+/** One command to the server under test, its error returned, not thrown. */
+export type Ask = (command: string, args?: JsonObject) => Promise<Answer>;
+
+/** Runs every check against the QMP server at `address` on a connection of its own. */
 export async function checkServedSchema(address: string, view: SchemaView): Promise<SchemaCheck> {
   const client = await QmpClient.connect(address, { timeoutMs: 20_000 });
   try {
-    const schema = (await client.execute("query-qmp-schema")) as unknown as SchemaInfo[];
-    const listed = (await client.execute("query-commands")) as { name: string }[];
-    const commands = listed.map((c) => c.name);
-    const reader = new IntrospectedSchema(schema);
-    const line = (check: string, problems: string[]) =>
-      `schema ${view} ${check}: ${problems.length === 0 ? "ok" : problems.slice(0, 5).join("; ")}`;
-    return {
-      schema,
-      commands,
-      lines: [
-        line("conventions", conventionProblems(schema)),
-        line("query-commands", agreement(reader.namesOf("command"), commands)),
-        line("commands answered", await unanswered(client, reader.namesOf("command"))),
-        line("migration api", apiProblems(reader, view)),
-      ],
-    };
+    return await checkSchemaOf(askClient(client), view);
   } finally {
     await client.close();
   }
+}
+
+/** Runs every check through `ask` (a connection the caller already has) and says how each went. */
+export async function checkSchemaOf(ask: Ask, view: SchemaView): Promise<SchemaCheck> {
+  const schemaAnswer = await ask("query-qmp-schema");
+  const listedAnswer = await ask("query-commands");
+  const schema = (schemaAnswer.kind === "reply" && Array.isArray(schemaAnswer.return)
+    ? schemaAnswer.return
+    : []) as unknown as SchemaInfo[];
+  const listed =
+    listedAnswer.kind === "reply" && Array.isArray(listedAnswer.return) ? listedAnswer.return : [];
+  const commands = listed.map((c) => String((c as { name?: unknown }).name));
+  const reader = new IntrospectedSchema(schema);
+  const line = (check: string, problems: string[]) =>
+    `schema ${view} ${check}: ${problems.length === 0 ? "ok" : problems.slice(0, 5).join("; ")}`;
+  const refused = [schemaAnswer, listedAnswer].flatMap((a) =>
+    a.kind === "error" ? [`${a.class}: ${a.desc}`] : [],
+  );
+  return {
+    schema,
+    commands,
+    lines: [
+      line("conventions", [...refused, ...conventionProblems(schema)]),
+      line("query-commands", agreement(reader.namesOf("command"), commands)),
+      line("commands answered", await unanswered(ask, reader.namesOf("command"))),
+      line("migration api", apiProblems(reader, view)),
+    ],
+  };
+}
+
+export function askClient(client: QmpClient): Ask {
+  return (command, args) =>
+    client.execute(command, args).then(
+      (value): Answer => ({ kind: "reply", return: value }),
+      (error: unknown): Answer =>
+        error instanceof QmpError
+          ? { kind: "error", class: error.errorClass, desc: error.desc }
+          : { kind: "error", class: "ConnectionError", desc: String(error) },
+    );
 }
 
 export function agreement(inSchema: string[], listed: string[]): string[] {
@@ -74,16 +104,12 @@ export function agreement(inSchema: string[], listed: string[]): string[] {
 }
 
 /** The commands the schema names that the server does not know. */
-export async function unanswered(client: QmpClient, commands: string[]): Promise<string[]> {
+export async function unanswered(ask: Ask, commands: string[]): Promise<string[]> {
   const missing: string[] = [];
   for (const command of commands) {
-    const answer: JsonValue | QmpError = await client
-      .execute(command, { [PROBE_ARGUMENT]: true })
-      .catch((error: unknown) =>
-        error instanceof QmpError ? error : new QmpError("GenericError", String(error)),
-      );
+    const answer = await ask(command, { [PROBE_ARGUMENT]: true });
     // QEMU's qmp_capabilities says CommandNotFound after negotiation too, in its own words.
-    if (answer instanceof QmpError && answer.desc === `The command ${command} has not been found`)
+    if (answer.kind === "error" && answer.desc === `The command ${command} has not been found`)
       missing.push(`${command} not found`);
   }
   return missing;

@@ -11,6 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   agreement,
+  askClient,
   checkServedSchema,
   type SchemaCheck,
   unanswered,
@@ -71,7 +72,7 @@ describe.skipIf(!binary)(
     it("the checks can fail: an unknown command and a disagreeing list are reported", async () => {
       const client = await QmpClient.connect(`unix:${path.join(dir, "jobs.sock")}`);
       try {
-        expect(await unanswered(client, ["query-jobs", "no-such-command"])).toEqual([
+        expect(await unanswered(askClient(client), ["query-jobs", "no-such-command"])).toEqual([
           "no-such-command not found",
         ]);
       } finally {
