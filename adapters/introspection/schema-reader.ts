@@ -214,3 +214,76 @@ function objectProblems(entry: SchemaInfo, schema: IntrospectedSchema): string[]
 function listOf<T>(value: unknown): T[] {
   return Array.isArray(value) ? (value as T[]) : [];
 }
+
+/**
+ * Where `value` does not fit type `typeName` of the answer, one line each (empty: it fits), read
+ * as a generated client decodes: required members present, no member the type lacks, union
+ * branches by tag, enum values listed, built-ins by `json-type`.
+ */
+export function valueProblems(
+  schema: IntrospectedSchema,
+  typeName: string,
+  value: unknown,
+  at = "$",
+): string[] {
+  const type = schema.get(typeName);
+  if (!type) return [`${at}: type '${typeName}' is not defined`];
+  const fail = (what: string) => [`${at}: ${what}, got ${JSON.stringify(value)?.slice(0, 80)}`];
+  switch (type["meta-type"]) {
+    case "builtin":
+      return fitsJsonType(String(type["json-type"]), value)
+        ? []
+        : fail(`expected ${String(type["json-type"])}`);
+    case "enum":
+      return typeof value === "string" && listOf(type.values).includes(value)
+        ? []
+        : fail(`expected enum '${typeName}'`);
+    case "array":
+      if (!Array.isArray(value)) return fail("expected an array");
+      return value.flatMap((v, i) => valueProblems(schema, String(type["element-type"]), v, `${at}[${i}]`));
+    case "alternate": {
+      const fits = listOf<{ type: string }>(type.members).some(
+        (m) => valueProblems(schema, m.type, value, at).length === 0,
+      );
+      return fits ? [] : fail(`expected one of alternate '${typeName}'`);
+    }
+    case "object": {
+      if (value === null || typeof value !== "object" || Array.isArray(value))
+        return fail("expected an object");
+      const object = value as Record<string, unknown>;
+      const members = [...listOf<ObjectMember>(type.members)];
+      if (type.tag !== undefined) {
+        const branch = listOf<Variant>(type.variants).find((v) => v.case === object[String(type.tag)]);
+        members.push(...listOf<ObjectMember>(schema.get(branch?.type ?? "")?.members));
+      }
+      const problems = members.flatMap((m) => {
+        if (!(m.name in object)) return "default" in m ? [] : [`${at}: member '${m.name}' is missing`];
+        return valueProblems(schema, m.type, object[m.name], `${at}.${m.name}`);
+      });
+      for (const key of Object.keys(object))
+        if (!members.some((m) => m.name === key))
+          problems.push(`${at}: member '${key}' is not in '${typeName}'`);
+      return problems;
+    }
+    default:
+      return [`${at}: '${typeName}' is a ${type["meta-type"]}, not a type`];
+  }
+}
+
+function fitsJsonType(jsonType: string, value: unknown): boolean {
+  switch (jsonType) {
+    case "string":
+      return typeof value === "string";
+    case "int":
+      return Number.isInteger(value);
+    case "number":
+      return typeof value === "number";
+    case "boolean":
+      return typeof value === "boolean";
+    case "null":
+      return value === null;
+    default:
+      // "value" (QEMU's `any`) and the QType-ish rest: anything.
+      return true;
+  }
+}
