@@ -81,6 +81,8 @@ async function runEntry(entry: CatalogueEntry, target: TargetOptions): Promise<S
       status: "skip",
       reason: "needs the facade's scripted upstream; this QEMU is spoken to directly",
     });
+  if (entry.api === "jobs" && entry.scenario.facadeOnly !== undefined && target.native)
+    return done({ status: "skip", reason: entry.scenario.facadeOnly });
   if (entry.api === "jobs" && Object.keys(entry.scenario.expect).length === 0)
     return done({ status: "fail", reason: "the scenario declares no expected trace", sections: [] });
   try {

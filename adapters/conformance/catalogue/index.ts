@@ -9,6 +9,7 @@ import { FLOW_SCENARIOS } from "./jobs-flows.ts";
 import { VERB_SCENARIOS } from "./jobs-verbs.ts";
 import { LEGACY_CATALOGUE, type LegacyScenario } from "./legacy.ts";
 import { MORE_LEGACY_SCENARIOS } from "./legacy-more.ts";
+import { SCHEMA_SCENARIOS } from "./schema.ts";
 import { TRANSACTION_SCENARIOS } from "./transactions.ts";
 
 export type CatalogueEntry =
@@ -27,6 +28,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ...FLOW_SCENARIOS.map(jobs),
   ...TRANSACTION_SCENARIOS.map(jobs),
   ...VERB_SCENARIOS.map(jobs),
+  ...SCHEMA_SCENARIOS.map(jobs),
   ...[...LEGACY_CATALOGUE, ...MORE_LEGACY_SCENARIOS].map(legacy),
 ];
 
