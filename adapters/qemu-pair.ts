@@ -56,6 +56,11 @@ export interface QemuPairOptions {
    * query-migrate's `socket-address`).
    */
   incoming?: string;
+  /**
+   * The destination listens on the pair's own `migrationUri` from the start (`-incoming URI`
+   * instead of `-incoming defer`): a migration nobody asked the monitor for.
+   */
+  listenAtStart?: boolean;
   /** Give both QEMUs a second QMP monitor (`otherQmp`). */
   secondMonitor?: boolean;
 }
@@ -86,11 +91,12 @@ export async function startQemuPair(options: QemuPairOptions = {}): Promise<Qemu
     const second = options.secondMonitor === true;
     const source = spawnVm(binary, "source", dir, common, second);
     vms.push(source);
-    const incoming = options.incoming ?? "defer";
+    const ownUri = `unix:${path.join(dir, "migration.sock")}`;
+    const incoming = options.listenAtStart ? ownUri : (options.incoming ?? "defer");
     const destination = spawnVm(binary, "destination", dir, [...common, "-incoming", incoming], second);
     vms.push(destination);
     await Promise.all(vms.map((vm) => waitForSocket(vm)));
-    const migrationUri = incoming === "defer" ? `unix:${path.join(dir, "migration.sock")}` : incoming;
+    const migrationUri = incoming === "defer" ? ownUri : incoming;
     return { source, destination, migrationUri, dir, stop };
   } catch (error) {
     await stop();
