@@ -166,4 +166,36 @@ describe.skipIf(skipReason !== undefined)("adopted migrations on real QEMU", () 
     const caps = (await other.execute("query-migrate-capabilities")) as JsonObject[];
     expect(caps.find((c) => c.capability === "events")?.state).toBe(true);
   }, 60_000);
+
+  it("a hold its starter asked for (pause-before-switchover) is not released by the facade; job-finalize releases it", async () => {
+    const p = await pair({ secondMonitor: true });
+    const dest = await raw(p.destination.qmp);
+    await dest.execute("migrate-incoming", { uri: p.migrationUri });
+    const source = await client(await proxyFor(p.dir, "source", p.source.qmp));
+    const other = await raw(p.source.otherQmp as string);
+    await other.execute("migrate-set-capabilities", {
+      capabilities: [{ capability: "pause-before-switchover", state: true }],
+    });
+    await other.execute("migrate", { uri: p.migrationUri });
+    await source.waitSubstatus("migration", "pre-switchover");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await other.execute("query-migrate")).toMatchObject({ status: "pre-switchover" });
+    const [held] = await source.jobs();
+    expect(held).toMatchObject({ id: "migration", status: "pending", substatus: "pre-switchover" });
+    await source.execute("job-finalize", { id: "migration" });
+    await source.waitStatus("migration", "null");
+    expect(source.trace("migration")).toEqual([
+      "status created",
+      "status running",
+      "sub setup",
+      "sub active",
+      "status waiting",
+      "status pending",
+      "sub pre-switchover",
+      "sub device",
+      "status concluded",
+      "sub completed",
+      "status null",
+    ]);
+  }, 60_000);
 });
