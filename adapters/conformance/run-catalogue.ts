@@ -118,7 +118,7 @@ async function jobSections(
   scenario: JobScenario,
   target: TargetOptions,
 ): Promise<{ sections: TraceSection[]; error?: string }> {
-  const run = await withTarget(startJobTarget(target, scenario.fillMiB ?? JOB_FILL_MIB), (t) =>
+  const run = await withTarget(startJobTarget(target, scenario.fillMiB ?? JOB_FILL_MIB, scenario), (t) =>
     runJobScenario(scenario, t),
   );
   const sections = (Object.keys(scenario.expect) as JobSide[]).flatMap((side) => {
@@ -134,10 +134,10 @@ async function jobSections(
 }
 
 async function legacySections(scenario: LegacyScenario, target: TargetOptions): Promise<TraceSection[]> {
-  const direct = await withTarget(startLegacyDirect(target, LEGACY_FILL_MIB), (t) =>
+  const direct = await withTarget(startLegacyDirect(target, LEGACY_FILL_MIB, scenario), (t) =>
     runNormalised(scenario, t),
   );
-  const chained = await withTarget(startLegacyChain(target, LEGACY_FILL_MIB), (t) =>
+  const chained = await withTarget(startLegacyChain(target, LEGACY_FILL_MIB, scenario), (t) =>
     runNormalised(scenario, t),
   );
   const passes = (trace: typeof direct) => [

@@ -3,6 +3,7 @@
  * documented. `jobs` scenarios speak the job API and carry their expected traces; `legacy`
  * scenarios speak the legacy API and are held to QEMU's own trace of the same steps.
  */
+import { ADOPTION_LEGACY_SCENARIOS, ADOPTION_SCENARIOS } from "./adoption.ts";
 import type { JobScenario } from "./job-scenario.ts";
 import { CANCEL_SCENARIOS } from "./jobs-cancel.ts";
 import { FLOW_SCENARIOS } from "./jobs-flows.ts";
@@ -29,7 +30,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ...TRANSACTION_SCENARIOS.map(jobs),
   ...VERB_SCENARIOS.map(jobs),
   ...SCHEMA_SCENARIOS.map(jobs),
-  ...[...LEGACY_CATALOGUE, ...MORE_LEGACY_SCENARIOS].map(legacy),
+  ...ADOPTION_SCENARIOS.map(jobs),
+  ...[...LEGACY_CATALOGUE, ...MORE_LEGACY_SCENARIOS, ...ADOPTION_LEGACY_SCENARIOS].map(legacy),
 ];
 
 /**

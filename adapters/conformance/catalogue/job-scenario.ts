@@ -74,6 +74,11 @@ export interface JobScenario {
    * each in its own order; the cross-job orders that matter are checked with `order` steps.
    */
   groupEvents?: boolean;
+  /**
+   * The destination QEMU is started with `-incoming URI` (listening on "$uri") instead of
+   * `-incoming defer`: a migration no monitor asked for, there before any client (adoption).
+   */
+  listenAtStart?: boolean;
   /** Needs the scripted-status hook (`inject`): only with the facade in front of QEMU. */
   needsInjection?: boolean;
   /** Why it cannot run when QEMU's own job API is spoken to directly; absent: it can. */
