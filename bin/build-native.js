@@ -14,8 +14,19 @@ function nodeGyp() {
   // npm sets this for lifecycle scripts; otherwise look beside the npm that runs us, then next to node.
   const candidates = [
     process.env.npm_config_node_gyp,
-    process.env.npm_execpath && join(dirname(process.env.npm_execpath), "..", "node_modules", "node-gyp", "bin", "node-gyp.js"),
-    join(dirname(process.execPath), "..", "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+    process.env.npm_execpath &&
+      join(dirname(process.env.npm_execpath), "..", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+    join(
+      dirname(process.execPath),
+      "..",
+      "lib",
+      "node_modules",
+      "npm",
+      "node_modules",
+      "node-gyp",
+      "bin",
+      "node-gyp.js",
+    ),
   ];
   return candidates.find((path) => path && existsSync(path));
 }

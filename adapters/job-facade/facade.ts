@@ -102,7 +102,8 @@ export class JobFacade {
 
   /** Any other command reaches QEMU as sent, and QEMU's answer reaches the client as sent. */
   passThrough(command: string): QmpHandler {
-    return (args, context) => passOn(this.upstream, command, args, context.oob && this.upstream.oobEnabled);
+    return (args, context) =>
+      passOn(this.upstream, command, args, context.oob && this.upstream.oobEnabled, context.descriptors);
   }
 
   /** The migration jobs, as query-jobs lists them. */

@@ -223,13 +223,26 @@ static napi_value send_with_fds(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* dup(fd) -> a close-on-exec copy, or -errno: a sender keeps its own copy until the kernel has one. */
+static napi_value dup_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  CHECK(napi_create_int32(env, copy < 0 ? -errno : copy, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"watch", NULL, watch, NULL, NULL, NULL, napi_default, NULL},
       {"unwatch", NULL, unwatch, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, send_with_fds, NULL, NULL, NULL, napi_default, NULL},
+      {"dup", NULL, dup_fd, NULL, NULL, NULL, napi_default, NULL},
   };
-  CHECK(napi_define_properties(env, exports, 3, properties));
+  CHECK(napi_define_properties(env, exports, 4, properties));
   return exports;
 }
 
