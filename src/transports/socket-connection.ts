@@ -138,10 +138,11 @@ export class SocketConnection extends BaseConnection {
       else this.received(chunk, descriptors);
       return;
     }
-    // Node does not read this socket, so it learns of the peer's end or failure from us.
-    if (errno !== 0) this.failure = new Error(`reading ${this.description} failed (errno ${errno})`);
+    // Node does not read this socket, so it learns of the peer's end or failure from us. At the
+    // end, what is already written still goes out, as Node does for a socket it reads itself.
     this.stopWatching();
-    this.socket.destroy();
+    if (errno === 0) this.socket.destroySoon();
+    else this.socket.destroy(new Error(`reading ${this.description} failed (errno ${errno})`));
   }
 
   private closedSocket(): void {
