@@ -53,6 +53,8 @@ const prefix = join(dirname(process.execPath), "..");
 const nodedir = existsSync(join(prefix, "include", "node", "node_api.h")) ? [`--nodedir=${prefix}`] : [];
 const result = spawnSync(process.execPath, [gyp, "rebuild", ...nodedir], {
   cwd: addonDir,
+  // The addon is C: link with the C compiler, so no C++ compiler is needed (gyp defaults to g++).
+  env: { ...process.env, LINK: process.env.LINK ?? "cc" },
   stdio: ["ignore", "ignore", "pipe"],
   encoding: "utf8",
 });
