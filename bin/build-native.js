@@ -59,7 +59,10 @@ const result = spawnSync(process.execPath, [gyp, "rebuild", ...nodedir], {
   encoding: "utf8",
 });
 if (result.status !== 0) {
-  const lastLines = (result.stderr ?? "").trim().split("\n").slice(-5).join("\n  ");
+  // The cause (compiler or make error) comes before gyp's own closing lines.
+  const lines = (result.stderr ?? "").trim().split("\n");
+  const cause = lines.filter((line) => !line.startsWith("gyp ")).slice(-5);
+  const lastLines = [...cause, ...lines.slice(-2)].join("\n  ");
   warn(`node-gyp exited with ${result.status ?? result.signal}:\n  ${lastLines}`);
   process.exit(0);
 }
