@@ -222,5 +222,12 @@ function alsoOnClose(connection: ByteConnection, extra: () => void): ByteConnect
     get pendingWriteBytes() {
       return connection.pendingWriteBytes;
     },
+    get carriesDescriptors() {
+      return connection.carriesDescriptors;
+    },
+    writeWithDescriptors: (text, descriptors) =>
+      connection.writeWithDescriptors
+        ? connection.writeWithDescriptors(text, descriptors)
+        : connection.write(text),
   };
 }

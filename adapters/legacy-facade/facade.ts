@@ -141,7 +141,8 @@ export class LegacyFacade {
   }
 
   passThrough(command: string): QmpHandler {
-    return (args, context) => relay(this.upstream, command, args, context.oob && this.upstream.oobEnabled);
+    return (args, context) =>
+      relay(this.upstream, command, args, context.oob && this.upstream.oobEnabled, context.descriptors);
   }
 
   addClient(client: FacadeClient): void {
