@@ -117,7 +117,13 @@ export class JobFacade {
       // query-migrate does not tell afterwards.
       if ((command === "migrate" || command === "migrate-incoming") && typeof args.uri === "string")
         this.passedUri = { direction: command === "migrate" ? "outgoing" : "incoming", uri: args.uri };
-      return passOn(this.upstream, command, args, context.oob && this.upstream.oobEnabled, context.descriptors);
+      return passOn(
+        this.upstream,
+        command,
+        args,
+        context.oob && this.upstream.oobEnabled,
+        context.descriptors,
+      );
     };
   }
 

@@ -306,7 +306,8 @@ describe("QEMU 10.0's doc rules (beyond what its corpus shows)", () => {
   });
 
   it("refuses 7.2's Example: and Note: sections with the directive to use instead", () => {
-    const source = (tag: string) => `##\n# @Shape:\n#\n# ${tag}: text\n##\n{ 'struct': 'Shape', 'data': {} }\n`;
+    const source = (tag: string) =>
+      `##\n# @Shape:\n#\n# ${tag}: text\n##\n{ 'struct': 'Shape', 'data': {} }\n`;
     expect(() => parseSchemaSource(source("Example"), "d.json", { dialect: "10.0" })).toThrow(
       "d.json:4:1: The 'Example' section is no longer supported. Please use the '.. qmp-example::' directive, or other suitable markup instead.",
     );
