@@ -5,7 +5,7 @@
  * either daemon. `stop()` kills every QEMU, proxy and daemon this pair started and removes its
  * folder, also after a failure.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
@@ -141,7 +141,15 @@ export async function startLibvirtPair(fillMiB = 24): Promise<LibvirtPair> {
   const fill = path.join(dir, "ram.bin");
   writeFileSync(fill, randomBytes(fillMiB * 1024 * 1024));
   writeWrappers(dir, runDir);
+  // If the test process ends without stop() (a crash, process.exit), the daemons and their
+  // QEMUs (started with setsid, so no signal of ours reaches them) go with it all the same.
+  const stopOnExit = () => {
+    for (const d of [dirs.source, dirs.destination])
+      execFileSync("bash", [instanceScript, "stop", d], { stdio: "ignore", timeout: 20_000 });
+  };
+  process.once("exit", stopOnExit);
   const stop = async () => {
+    process.off("exit", stopOnExit);
     await Promise.allSettled([instance("stop", dirs.source), instance("stop", dirs.destination)]);
     // The wrappers' supervisors and proxies die with their QEMU; give them a moment to go.
     for (let i = 0; i < 50 && processesNaming(dir).length > 0; i++) await sleep(100);
