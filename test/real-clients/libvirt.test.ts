@@ -50,11 +50,7 @@ interface Outcome {
 const STABLE_JOB_FIELDS = ["Job type", "Operation", "Memory total", "Page size"];
 
 function parseJobInfo(text: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const colon = line.indexOf(":");
-    if (colon > 0) fields[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
-  }
+  const fields = parseRaw(text);
   const stable: Record<string, string> = { fields: Object.keys(fields).sort().join(", ") };
   for (const name of STABLE_JOB_FIELDS) if (name in fields) stable[name] = fields[name] ?? "";
   return stable;
@@ -81,6 +77,7 @@ async function waitMigrating(pair: LibvirtPair, name: string, ended: () => boole
   }
 }
 
+/** `virsh domjobinfo` output as field → value. */
 function parseRaw(text: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const line of text.split("\n")) {
@@ -215,6 +212,7 @@ describe.skipIf(missing !== undefined).sequential("libvirt 9.0 through the proxi
     const reference = direct.get("domjobabort");
     if (!reference) throw new Error("the direct domjobabort case did not run");
     const seen: { status: string; substatus: string; progress: number }[] = [];
+    let cancelled = { id: "", substatuses: [] as string[] };
     const cancelFromSecondClient: MidAction = async (p, name, ended) => {
       if (!(await waitMigrating(p, name, ended))) throw new Error("virsh migrate ended before job-cancel");
       const client = await RecordingClient.connect(`unix:${p.runDir}/${name}.source.jobs.sock`);
@@ -233,6 +231,7 @@ describe.skipIf(missing !== undefined).sequential("libvirt 9.0 through the proxi
         const id = String((await client.jobs()).find((j) => j.type === "migration")?.id);
         await client.execute("job-cancel", { id });
         await waitUntil(() => client.statuses(id).find((s) => s === "concluded"), "job concluded", 30_000);
+        cancelled = { id, substatuses: client.substatuses(id) };
       } finally {
         await client.close();
       }
@@ -241,6 +240,9 @@ describe.skipIf(missing !== undefined).sequential("libvirt 9.0 through the proxi
     results.push(
       `jobs/job-cancel from a second listener: ${outcome.migrateExit === 0 ? "ok" : "failed"}, source ${outcome.source}, destination ${outcome.destination}; job seen ${seen.map((s) => `${s.status}/${s.substatus}/${s.progress}`).join(" ")}`,
     );
+    // The adopted outgoing migration's default id (decision 0001), ending as QEMU reports it.
+    expect(cancelled.id).toBe("migration");
+    expect(cancelled.substatuses).toContain("cancelled");
     expect(seen.every((s) => s.status === "running")).toBe(true);
     expect(seen.every((s) => s.substatus === "active")).toBe(true);
     const progress = seen.map((s) => s.progress);
