@@ -235,6 +235,8 @@ const TRACES: [string, string[]][] = [
     ["none", "setup", "active", "pre-switchover", "postcopy-active", "completed"],
   ],
   ["MigrationPostcopyJobStateMachine", ["none", "setup", "active", "pre-switchover", "device", "completed"]],
+  // QEMU 10.0 passes device on its way into postcopy.
+  ["MigrationPostcopyJobStateMachine", ["none", "setup", "active", "device", "postcopy-active", "completed"]],
   [
     "MigrationPostcopyJobStateMachine",
     ["active", "postcopy-active", "postcopy-paused", "postcopy-recover", "postcopy-active"],
