@@ -248,16 +248,18 @@ export const LEGACY_CATALOGUE: readonly LegacyScenario[] = [
     tags: ["precopy", "events", "block"],
     disks: true,
     doc:
-      "migrate with blk (capability block on) copies the source's disk to the destination's " +
-      "blank one together with RAM: QEMU 7.2 performs it (query-migrate shows disk " +
-      "statistics); 10.0 removed block migration and refuses the capability and the argument " +
-      "in its own words.",
+      "migrate with blk (which turns capability block on for this migration; 7.2 refuses blk " +
+      "when the capability is already on) copies the source's disk to the destination's blank " +
+      "one together with RAM: QEMU 7.2 performs it (query-migrate shows disk statistics); 10.0 " +
+      "removed block migration and refuses the argument in its own words.",
     steps: [
       ...bothEvents(),
-      { run: "migrate-set-capabilities", args: { capabilities: [{ capability: "block", state: true }] } },
       listen,
       slow,
       { run: "migrate", args: { uri: "$uri", blk: true } },
+      { waitFor: ["active", "none", "failed"] },
+      { sleepMs: 300 },
+      { checkpoint: "copying" },
       { waitFor: ["completed", "none", "failed"] },
       { waitFor: ["completed", "none", "failed", "setup"], on: "destination" },
       { sleepMs: 300 },
