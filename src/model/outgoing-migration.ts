@@ -258,15 +258,18 @@ export class OutgoingMigration implements StreamEnd {
    * stops the guest and holds in pre-switchover instead, and migrate-continue enters postcopy.
    */
   private startPostcopy(): void {
+    // 7.2 remembers whether the guest ran only when precopy completes: a postcopy cancelled
+    // later leaves the source's guest stopped (no RESUME).
+    this.guestWasRunning = false;
     if (this.host.settings.has("pause-before-switchover")) {
-      this.guestWasRunning = this.host.stopGuest("finish-migrate");
+      this.host.stopGuest("finish-migrate");
       this.switching = true;
       this.postcopyHeld = true;
       this.set("pre-switchover");
       return;
     }
     this.set("postcopy-active");
-    this.guestWasRunning = this.host.stopGuest("finish-migrate");
+    this.host.stopGuest("finish-migrate");
     this.enterPostcopy();
   }
 

@@ -202,7 +202,10 @@ export const LEGACY_CATALOGUE: readonly LegacyScenario[] = [
       "What libvirt does for every postcopy migration: pause-before-switchover and postcopy-ram on, " +
       "migrate-start-postcopy while active; QEMU holds in pre-switchover (7.2 straight from active, " +
       "10.0 too), migrate-continue with the wrong state is refused, with pre-switchover it switches " +
-      "to postcopy (10.0 passes device first); both sides complete.",
+      "to postcopy (10.0 passes device first); both sides complete. The woken migration thread " +
+      "may report its statuses before the main thread's reply to migrate-continue (seen on 10.0), " +
+      "so that reply's place is not compared.",
+    racyReplies: ["migrate-continue"],
     steps: [
       ...bothEvents({ "postcopy-ram": true, "pause-before-switchover": true }, { "postcopy-ram": true }),
       listen,
