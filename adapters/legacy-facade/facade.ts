@@ -12,7 +12,6 @@ import { QmpError } from "../../src/qmp/qmp-error.ts";
 import { type HandlerContext, QmpCommandError, type QmpHandler } from "../../src/qmp/server-session.ts";
 import { checkArgs } from "../job-facade/arguments.ts";
 import type { FacadeClient } from "../job-facade/clients.ts";
-import { generic } from "../job-facade/job-errors.ts";
 import { relay, type Upstream } from "../job-facade/upstream.ts";
 import { EventOrder } from "./event-order.ts";
 import { LegacyClients } from "./legacy-clients.ts";

@@ -247,6 +247,21 @@ describe("legacy facade over a job backend", () => {
     );
   });
 
+  it("a held postcopy job refuses job-pause (pending): migrate-pause goes to the QEMU behind instead", async () => {
+    const { backend, call, migrate } = await setup();
+    await migrate();
+    backend.sub(JOB, "postcopy-active");
+    backend.onCommand.set("job-pause", () => {
+      throw new QmpError(
+        "GenericError",
+        `Job '${JOB}' in state 'pending' cannot accept command verb 'pause'`,
+      );
+    });
+    backend.onCommand.set("migrate-pause", () => backend.sub(JOB, "postcopy-paused"));
+    await expect(call("migrate-pause")).resolves.toEqual({});
+    expect(backend.commandsSent().slice(-2)).toEqual(["job-pause", "migrate-pause"]);
+  });
+
   it("migrate with blk or inc goes to the QEMU behind as it is: no job-migrate, QEMU's refusal unchanged", async () => {
     const { backend, call } = await setup();
     backend.onCommand.set("migrate", () => {
