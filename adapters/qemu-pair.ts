@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -63,7 +63,15 @@ export interface QemuPairOptions {
   listenAtStart?: boolean;
   /** Give both QEMUs a second QMP monitor (`otherQmp`). */
   secondMonitor?: boolean;
+  /**
+   * Give each QEMU a raw disk of DISK_MIB (virtio-blk, node `disk0`), the source's partly
+   * random, the destination's blank: what block migration (`migrate` with `blk`) copies.
+   */
+  disks?: boolean;
 }
+
+const DISK_MIB = 16;
+const DISK_DATA_MIB = 4;
 
 const machineArgs = (memoryMiB: number) => [
   ...["-nodefaults", "-display", "none", "-machine", "pc,accel=tcg", "-m", String(memoryMiB)],
@@ -89,11 +97,18 @@ export async function startQemuPair(options: QemuPairOptions = {}): Promise<Qemu
       `loader,file=${fill},addr=0x1000000`,
     ];
     const second = options.secondMonitor === true;
-    const source = spawnVm(binary, "source", dir, common, second);
+    const disk = (role: QemuVm["role"]) => (options.disks === true ? diskArgs(dir, role) : []);
+    const source = spawnVm(binary, "source", dir, [...common, ...disk("source")], second);
     vms.push(source);
     const ownUri = `unix:${path.join(dir, "migration.sock")}`;
     const incoming = options.listenAtStart ? ownUri : (options.incoming ?? "defer");
-    const destination = spawnVm(binary, "destination", dir, [...common, "-incoming", incoming], second);
+    const destination = spawnVm(
+      binary,
+      "destination",
+      dir,
+      [...common, ...disk("destination"), "-incoming", incoming],
+      second,
+    );
     vms.push(destination);
     await Promise.all(vms.map((vm) => waitForSocket(vm)));
     const migrationUri = incoming === "defer" ? ownUri : incoming;
@@ -102,6 +117,14 @@ export async function startQemuPair(options: QemuPairOptions = {}): Promise<Qemu
     await stop();
     throw error;
   }
+}
+
+/** A raw disk image for `role` in `dir` (random data at its start on the source) and its options. */
+function diskArgs(dir: string, role: QemuVm["role"]): string[] {
+  const file = path.join(dir, `${role}-disk.raw`);
+  writeFileSync(file, role === "source" ? randomBytes(DISK_DATA_MIB * 1024 * 1024) : "");
+  truncateSync(file, DISK_MIB * 1024 * 1024);
+  return ["-drive", `file=${file},if=none,id=disk0,format=raw`, "-device", "virtio-blk-pci,drive=disk0"];
 }
 
 /**

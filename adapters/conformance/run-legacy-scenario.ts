@@ -80,7 +80,8 @@ async function waitForStatus(client: RecordingSession, step: Extract<Step, { wai
     const reply = await client.execute("query-migrate", undefined, { record: false });
     if (reply.kind === "reply") {
       last = reply.return;
-      const status = (reply.return as JsonObject).status;
+      // QEMU reports no status before any migration: that is "none".
+      const status = (reply.return as JsonObject).status ?? "none";
       if (typeof status === "string" && step.waitFor.includes(status)) return;
     } else if (client.isClosed) {
       if (step.waitFor.includes("gone")) return;

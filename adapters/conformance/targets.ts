@@ -35,6 +35,8 @@ type Closer = () => Promise<unknown>;
 export interface PairOptions {
   /** The destination listens from the start (`-incoming URI`), before any facade attaches. */
   listenAtStart?: boolean;
+  /** Both QEMUs get a disk (block migration, `blk`). */
+  disks?: boolean;
 }
 
 async function withPair<T>(
@@ -48,6 +50,7 @@ async function withPair<T>(
     memoryMiB: MEMORY_MIB,
     fillMiB,
     listenAtStart: pairOptions.listenAtStart === true,
+    disks: pairOptions.disks === true,
   });
   const closers: Closer[] = [];
   const stop = async () => {

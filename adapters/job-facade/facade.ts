@@ -184,8 +184,6 @@ export class JobFacade {
     const autoFinalize = args["auto-finalize"] !== false;
     const caps = await relay(this.upstream, "query-migrate-capabilities");
     const postcopy = (args.postcopy as boolean | undefined) ?? capabilityState(caps, "postcopy-ram") ?? false;
-    if (postcopy && !autoFinalize)
-      throw generic("'auto-finalize' must not be false with 'postcopy': postcopy has no pending hold");
     if (postcopy && mirrors.length > 0)
       throw generic("'mirrors' must not be given with 'postcopy': postcopy has no pending hold");
     const transaction =

@@ -2,17 +2,24 @@
 import {
   MigrationIncomingJobStateMachine,
   MigrationJobStateMachine,
+  MigrationPostcopyHeldJobStateMachine,
   MigrationPostcopyJobStateMachine,
 } from "../../src/generated/state-tables.ts";
 
 export type MigrationMachine =
   | typeof MigrationJobStateMachine
   | typeof MigrationPostcopyJobStateMachine
+  | typeof MigrationPostcopyHeldJobStateMachine
   | typeof MigrationIncomingJobStateMachine;
 
 export type Direction = "outgoing" | "incoming";
 
-export function machineFor(direction: Direction, postcopy: boolean): MigrationMachine {
+/**
+ * Postcopy held before its switchover (auto-finalize off = pause-before-switchover) has a
+ * machine of its own: there the switchover is the finalization and postcopy runs in pending.
+ */
+export function machineFor(direction: Direction, postcopy: boolean, autoFinalize: boolean): MigrationMachine {
   if (direction === "incoming") return MigrationIncomingJobStateMachine;
-  return postcopy ? MigrationPostcopyJobStateMachine : MigrationJobStateMachine;
+  if (!postcopy) return MigrationJobStateMachine;
+  return autoFinalize ? MigrationPostcopyJobStateMachine : MigrationPostcopyHeldJobStateMachine;
 }

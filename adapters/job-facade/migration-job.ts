@@ -52,7 +52,7 @@ export class MigrationJob {
     readonly options: MigrationJobOptions,
     private readonly sink: JobEventSink,
   ) {
-    this.machine = machineFor(options.direction, options.postcopy);
+    this.machine = machineFor(options.direction, options.postcopy, options.autoFinalize);
     this.uri = options.uri;
   }
 

@@ -12,12 +12,12 @@ import { QmpError } from "../../src/qmp/qmp-error.ts";
 import { type HandlerContext, QmpCommandError, type QmpHandler } from "../../src/qmp/server-session.ts";
 import { checkArgs } from "../job-facade/arguments.ts";
 import type { FacadeClient } from "../job-facade/clients.ts";
-import { generic } from "../job-facade/job-errors.ts";
 import { relay, type Upstream } from "../job-facade/upstream.ts";
 import { EventOrder } from "./event-order.ts";
 import { LegacyClients } from "./legacy-clients.ts";
 import * as errors from "./legacy-errors.ts";
 import { type Direction, LegacyJob } from "./legacy-job.ts";
+import { isBeyondJobMigrate, letQemuDecide } from "./qemu-decides.ts";
 
 export interface LegacyFacadeOptions {
   /** Prefix of the ids of the jobs the facade creates; default "legacy-migration". */
@@ -181,10 +181,9 @@ export class LegacyFacade {
       resume: { kind: "bool", optional: true },
     });
     const uri = args.uri as string;
-    if (args.blk === true || args.inc === true)
-      throw generic("block migration ('blk', 'inc') has no job-native form; use a block job");
     return this.exclusiveStart(async () => {
       if (args.resume === true) return this.resumeOutgoing(uri);
+      if (isBeyondJobMigrate(args)) return this.startInQemu(args);
       const previous = this.job;
       if (previous?.running) throw errors.migrationActive();
       await this.start("outgoing", previous, "job-migrate", {
@@ -234,6 +233,24 @@ export class LegacyFacade {
   }
 
   /**
+   * A `migrate` the job API cannot express (block migration) goes to QEMU as it is: the QEMU
+   * behind performs or refuses it, and the job backend makes it a job of its own (decision 0001,
+   * 14), which this facade follows as QEMU's migration. As for its own starts, the reply waits
+   * for `setup`, which QEMU announces before it answers.
+   */
+  private async startInQemu(args: JsonObject): Promise<undefined> {
+    const previous = this.job;
+    if (previous?.running) throw errors.migrationActive();
+    await this.quietly(async () => {
+      await letQemuDecide(this.upstream, "migrate", args);
+      const deadline = Date.now() + (this.options.settleTimeoutMs ?? 5000);
+      while ((this.job === previous || !this.job?.told) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+    }, "setup");
+    return undefined;
+  }
+
+  /**
    * A backend that announced the job before refusing its start ended it; no job stays behind.
    * QEMU 7.2's source enters setup before it checks the URI and then reports that migration as
    * failed; its destination only announces `setup` and keeps its state, so the previous
@@ -266,7 +283,14 @@ export class LegacyFacade {
       this.tell(job, "cancelling");
       return undefined;
     }
-    if (POSTCOPY.includes(job.substatus)) throw errors.postcopyCancel();
+    // The job API refuses cancel in postcopy; the QEMU behind decides (7.2 obeys, 10.0 refuses).
+    if (POSTCOPY.includes(job.substatus)) {
+      await this.quietly(async () => {
+        await letQemuDecide(this.upstream, "migrate_cancel");
+        await this.until(job, (s) => job.concluded || s === "cancelling");
+      }, "cancelling");
+      return undefined;
+    }
     // QEMU enters cancelling before it answers; what follows comes from its migration thread,
     // after the reply. A backend that reports the end first has it told after the reply.
     await this.quietly(async () => {
@@ -328,8 +352,27 @@ export class LegacyFacade {
   private async pause(): Promise<undefined> {
     const job = this.job;
     if (job?.substatus !== "postcopy-active") throw errors.pauseOnlyInPostcopy();
-    await this.quietly(() => relay(this.upstream, "job-pause", { id: job.id }));
+    await this.quietly(() => this.verbOrQemu(job, [["job-pause", {}]], "migrate-pause", {}));
     return undefined;
+  }
+
+  /**
+   * The job verbs of a legacy command, or, where the job API refuses them for the job's status
+   * (postcopy held before its switchover runs in pending, which has no pause or resume), the
+   * legacy command itself, for the QEMU behind to answer.
+   */
+  private async verbOrQemu(
+    job: LegacyJob,
+    verbs: readonly (readonly [string, JsonObject])[],
+    command: string,
+    args: JsonObject,
+  ): Promise<void> {
+    try {
+      for (const [verb, extra] of verbs) await relay(this.upstream, verb, { id: job.id, ...extra });
+    } catch (error) {
+      if (!(error instanceof QmpCommandError) || !isJobRefusal(error.desc)) throw error;
+      await letQemuDecide(this.upstream, command, args);
+    }
   }
 
   private async recover(args: JsonObject): Promise<undefined> {
@@ -350,8 +393,19 @@ export class LegacyFacade {
   }
 
   private async resumeOn(job: LegacyJob, uri: string): Promise<void> {
-    await relay(this.upstream, "job-change", { id: job.id, type: "migration", uri });
-    await this.quietly(() => relay(this.upstream, "job-resume", { id: job.id }));
+    const [command, args] =
+      job.direction === "incoming" ? ["migrate-recover", { uri }] : ["migrate", { uri, resume: true }];
+    await this.quietly(() =>
+      this.verbOrQemu(
+        job,
+        [
+          ["job-change", { type: "migration", uri }],
+          ["job-resume", {}],
+        ],
+        command,
+        args,
+      ),
+    );
   }
 
   // ---- settings

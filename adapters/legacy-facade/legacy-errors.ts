@@ -22,7 +22,3 @@ export const recoverOnlyWhenPaused = (): QmpCommandError =>
 
 export const noPausedMigration = (): QmpCommandError =>
   generic("Cannot resume if there is no paused migration");
-
-/** QEMU 10.0's refusal, given on every backend (decision 0001, tension 2). */
-export const postcopyCancel = (): QmpCommandError =>
-  generic("Postcopy migration in progress, cannot cancel.");

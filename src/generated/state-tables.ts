@@ -181,7 +181,7 @@ export const MigrationPostcopyJobStateMachine = {
     "failed": [],
     "colo": ["completed", "failed"],
     "pre-switchover": ["postcopy-active", "postcopy-device", "device", "cancelling", "failed"],
-    "device": ["completed", "cancelling", "failed"],
+    "device": ["completed", "postcopy-device", "postcopy-active", "cancelling", "failed"],
     "wait-unplug": ["active", "cancelling", "failed"],
     "postcopy-recover-setup": ["postcopy-recover", "postcopy-paused"],
     "postcopy-device": ["postcopy-active", "failed"],
@@ -212,7 +212,7 @@ export const MigrationPostcopyJobStateMachine = {
       "failed": "concluded",
       "colo": "ready",
       "pre-switchover": "standby",
-      "device": "pending",
+      "device": "ready",
       "wait-unplug": "running",
       "postcopy-recover-setup": "standby",
       "postcopy-device": "ready",
@@ -245,7 +245,7 @@ export const MigrationPostcopyJobStateMachine = {
       "active": {
         "completed": ["ready", "waiting", "pending", "concluded"],
         "pre-switchover": ["ready", "standby"],
-        "device": ["ready", "waiting", "pending"],
+        "device": ["ready"],
         "postcopy-device": ["ready"],
         "postcopy-active": ["ready"],
         "cancelling": ["ready", "aborting"],
@@ -279,14 +279,16 @@ export const MigrationPostcopyJobStateMachine = {
       "pre-switchover": {
         "postcopy-active": ["standby", "ready"],
         "postcopy-device": ["standby", "ready"],
-        "device": ["standby", "ready", "waiting", "pending"],
+        "device": ["standby", "ready"],
         "cancelling": ["standby", "ready", "aborting"],
         "failed": ["standby", "ready", "aborting", "concluded"],
       },
       "device": {
-        "completed": ["pending", "concluded"],
-        "cancelling": ["pending", "aborting"],
-        "failed": ["pending", "aborting", "concluded"],
+        "completed": ["ready", "waiting", "pending", "concluded"],
+        "postcopy-device": ["ready"],
+        "postcopy-active": ["ready"],
+        "cancelling": ["ready", "aborting"],
+        "failed": ["ready", "aborting", "concluded"],
       },
       "wait-unplug": {
         "active": ["running", "ready"],
@@ -307,6 +309,153 @@ export const MigrationPostcopyJobStateMachine = {
 
 export type MigrationPostcopyJobStateMachineState = (typeof MigrationPostcopyJobStateMachine.states)[number];
 export type MigrationPostcopyJobStateMachineVerb = (typeof MigrationPostcopyJobStateMachine.verbs)[number];
+
+/** States from enum 'MigrationStatus', verbs from enum 'JobVerb'. */
+export const MigrationPostcopyHeldJobStateMachine = {
+  name: "MigrationPostcopyHeldJobStateMachine",
+  states: ["none", "setup", "cancelling", "cancelled", "active", "postcopy-active", "postcopy-paused", "postcopy-recover", "completed", "failed", "colo", "pre-switchover", "device", "wait-unplug", "postcopy-recover-setup", "postcopy-device"],
+  initial: "none",
+  transitions: {
+    "none": ["setup"],
+    "setup": ["active", "wait-unplug", "cancelling", "failed"],
+    "cancelling": ["cancelled"],
+    "cancelled": [],
+    "active": ["completed", "pre-switchover", "device", "postcopy-device", "postcopy-active", "cancelling", "failed", "colo"],
+    "postcopy-active": ["completed", "postcopy-paused", "cancelling", "failed"],
+    "postcopy-paused": ["postcopy-recover", "postcopy-recover-setup", "cancelling"],
+    "postcopy-recover": ["postcopy-active", "postcopy-paused", "cancelling"],
+    "completed": [],
+    "failed": [],
+    "colo": ["completed", "failed"],
+    "pre-switchover": ["device", "postcopy-device", "postcopy-active", "cancelling", "failed"],
+    "device": ["completed", "postcopy-device", "postcopy-active", "cancelling", "failed"],
+    "wait-unplug": ["active", "cancelling", "failed"],
+    "postcopy-recover-setup": ["postcopy-recover", "postcopy-paused"],
+    "postcopy-device": ["postcopy-active", "failed"],
+  },
+  verbs: ["cancel", "pause", "resume", "set-speed", "complete", "dismiss", "finalize", "change"],
+  verbTable: {
+    "cancel": ["setup", "active", "pre-switchover", "device", "wait-unplug"],
+    "pause": [],
+    "resume": [],
+    "set-speed": ["setup", "active", "wait-unplug"],
+    "complete": ["active"],
+    "dismiss": ["cancelled", "completed", "failed"],
+    "finalize": ["pre-switchover"],
+    "change": ["setup", "active", "wait-unplug"],
+  },
+  refines: {
+    machine: "JobStateMachine",
+    stateMap: {
+      "none": "created",
+      "setup": "running",
+      "cancelling": "aborting",
+      "cancelled": "concluded",
+      "active": "ready",
+      "postcopy-active": "pending",
+      "postcopy-paused": "pending",
+      "postcopy-recover": "pending",
+      "completed": "concluded",
+      "failed": "concluded",
+      "colo": "ready",
+      "pre-switchover": "pending",
+      "device": "pending",
+      "wait-unplug": "running",
+      "postcopy-recover-setup": "pending",
+      "postcopy-device": "pending",
+    },
+    verbMap: {
+      "cancel": "cancel",
+      "pause": "pause",
+      "resume": "resume",
+      "set-speed": "set-speed",
+      "complete": "complete",
+      "dismiss": "dismiss",
+      "finalize": "finalize",
+      "change": "change",
+    },
+    paths: {
+      "none": {
+        "setup": ["created", "running"],
+      },
+      "setup": {
+        "active": ["running", "ready"],
+        "wait-unplug": ["running"],
+        "cancelling": ["running", "aborting"],
+        "failed": ["running", "aborting", "concluded"],
+      },
+      "cancelling": {
+        "cancelled": ["aborting", "concluded"],
+      },
+      "cancelled": {
+      },
+      "active": {
+        "completed": ["ready", "waiting", "pending", "concluded"],
+        "pre-switchover": ["ready", "waiting", "pending"],
+        "device": ["ready", "waiting", "pending"],
+        "postcopy-device": ["ready", "waiting", "pending"],
+        "postcopy-active": ["ready", "waiting", "pending"],
+        "cancelling": ["ready", "aborting"],
+        "failed": ["ready", "aborting", "concluded"],
+        "colo": ["ready"],
+      },
+      "postcopy-active": {
+        "completed": ["pending", "concluded"],
+        "postcopy-paused": ["pending"],
+        "cancelling": ["pending", "aborting"],
+        "failed": ["pending", "aborting", "concluded"],
+      },
+      "postcopy-paused": {
+        "postcopy-recover": ["pending"],
+        "postcopy-recover-setup": ["pending"],
+        "cancelling": ["pending", "aborting"],
+      },
+      "postcopy-recover": {
+        "postcopy-active": ["pending"],
+        "postcopy-paused": ["pending"],
+        "cancelling": ["pending", "aborting"],
+      },
+      "completed": {
+      },
+      "failed": {
+      },
+      "colo": {
+        "completed": ["ready", "waiting", "pending", "concluded"],
+        "failed": ["ready", "aborting", "concluded"],
+      },
+      "pre-switchover": {
+        "device": ["pending"],
+        "postcopy-device": ["pending"],
+        "postcopy-active": ["pending"],
+        "cancelling": ["pending", "aborting"],
+        "failed": ["pending", "aborting", "concluded"],
+      },
+      "device": {
+        "completed": ["pending", "concluded"],
+        "postcopy-device": ["pending"],
+        "postcopy-active": ["pending"],
+        "cancelling": ["pending", "aborting"],
+        "failed": ["pending", "aborting", "concluded"],
+      },
+      "wait-unplug": {
+        "active": ["running", "ready"],
+        "cancelling": ["running", "aborting"],
+        "failed": ["running", "aborting", "concluded"],
+      },
+      "postcopy-recover-setup": {
+        "postcopy-recover": ["pending"],
+        "postcopy-paused": ["pending"],
+      },
+      "postcopy-device": {
+        "postcopy-active": ["pending"],
+        "failed": ["pending", "aborting", "concluded"],
+      },
+    },
+  },
+} as const satisfies MachineTables;
+
+export type MigrationPostcopyHeldJobStateMachineState = (typeof MigrationPostcopyHeldJobStateMachine.states)[number];
+export type MigrationPostcopyHeldJobStateMachineVerb = (typeof MigrationPostcopyHeldJobStateMachine.verbs)[number];
 
 /** States from enum 'MigrationStatus', verbs from enum 'JobVerb'. */
 export const MigrationIncomingJobStateMachine = {
@@ -439,5 +588,6 @@ export const stateMachines = {
   JobStateMachine,
   MigrationJobStateMachine,
   MigrationPostcopyJobStateMachine,
+  MigrationPostcopyHeldJobStateMachine,
   MigrationIncomingJobStateMachine,
 } as const;

@@ -61,6 +61,8 @@ export class OutgoingMigration implements StreamEnd {
   private guestWasRunning = false;
   /** The guest is stopped for the switchover: no more passes. */
   private switching = false;
+  /** Held in pre-switchover on the way to postcopy (pause-before-switchover with postcopy). */
+  private postcopyHeld = false;
 
   constructor(
     private readonly host: ModelHost,
@@ -122,6 +124,11 @@ export class OutgoingMigration implements StreamEnd {
     if (this.state === "pre-switchover")
       this.host.clock.schedule(0, () => {
         if (this.state !== "pre-switchover") return;
+        if (this.postcopyHeld) {
+          this.enterPostcopy();
+          this.tick(this.host.clock.now());
+          return;
+        }
         this.set("device");
         this.finalPass();
       });
@@ -183,6 +190,7 @@ export class OutgoingMigration implements StreamEnd {
     this.errorDesc = undefined;
     this.postcopyRequested = false;
     this.switching = false;
+    this.postcopyHeld = false;
     this.guestWasRunning = this.host.runState === "running";
   }
 
@@ -245,9 +253,28 @@ export class OutgoingMigration implements StreamEnd {
     });
   }
 
+  /**
+   * 7.2 announces postcopy-active before stopping the guest; with pause-before-switchover it
+   * stops the guest and holds in pre-switchover instead, and migrate-continue enters postcopy.
+   */
   private startPostcopy(): void {
+    // 7.2 remembers whether the guest ran only when precopy completes: a postcopy cancelled
+    // later leaves the source's guest stopped (no RESUME).
+    this.guestWasRunning = false;
+    if (this.host.settings.has("pause-before-switchover")) {
+      this.host.stopGuest("finish-migrate");
+      this.switching = true;
+      this.postcopyHeld = true;
+      this.set("pre-switchover");
+      return;
+    }
     this.set("postcopy-active");
-    this.guestWasRunning = this.host.stopGuest("finish-migrate");
+    this.host.stopGuest("finish-migrate");
+    this.enterPostcopy();
+  }
+
+  private enterPostcopy(): void {
+    if (this.state !== "postcopy-active") this.set("postcopy-active");
     this.sync();
     this.peer?.postcopyStarted();
   }

@@ -8,6 +8,7 @@
 export const MACHINES = [
   "MigrationJobStateMachine",
   "MigrationPostcopyJobStateMachine",
+  "MigrationPostcopyHeldJobStateMachine",
   "MigrationIncomingJobStateMachine",
 ] as const;
 export type MigrationMachineName = (typeof MACHINES)[number];
@@ -47,7 +48,21 @@ const INCOMING_MAP: Record<string, string> = {
 /** The job status of each MigrationStatus, per machine (the decision's mapping table). */
 export const DECLARED_STATE_MAP: Record<MigrationMachineName, Record<string, string>> = {
   MigrationJobStateMachine: OUTGOING_MAP,
-  MigrationPostcopyJobStateMachine: { ...OUTGOING_MAP, active: "ready", "pre-switchover": "standby" },
+  MigrationPostcopyJobStateMachine: {
+    ...OUTGOING_MAP,
+    active: "ready",
+    "pre-switchover": "standby",
+    device: "ready",
+  },
+  MigrationPostcopyHeldJobStateMachine: {
+    ...OUTGOING_MAP,
+    active: "ready",
+    "postcopy-device": "pending",
+    "postcopy-active": "pending",
+    "postcopy-paused": "pending",
+    "postcopy-recover-setup": "pending",
+    "postcopy-recover": "pending",
+  },
   MigrationIncomingJobStateMachine: INCOMING_MAP,
 };
 
@@ -76,6 +91,16 @@ export const DECLARED_VERBS: Record<MigrationMachineName, Record<string, readonl
     dismiss: ENDED,
     finalize: [],
     change: [...PRECOPY_SPEED, "postcopy-active", "postcopy-paused"],
+  },
+  MigrationPostcopyHeldJobStateMachine: {
+    cancel: PRECOPY_CANCEL,
+    pause: [],
+    resume: [],
+    "set-speed": PRECOPY_SPEED,
+    complete: ["active"],
+    dismiss: ENDED,
+    finalize: ["pre-switchover"],
+    change: PRECOPY_SPEED,
   },
   MigrationIncomingJobStateMachine: {
     cancel: [],

@@ -4,7 +4,6 @@
  * `migrate_cancel`, `migrate-continue`, `migrate-start-postcopy`, `migrate-pause`,
  * `query-migrate`, capabilities (`events`, `postcopy-ram`, `pause-before-switchover`), and the
  * migration thread's progress and a broken link as environment events. No clock, no effects:
- * (jobshim's declared deviations from 7.2 are applied on top, in legacy-traces.ts)
  * each step returns the next state, the reply and the MIGRATION statuses QEMU announces.
  *
  * It serves twice in the trace-equivalence test: as the specification the legacy client's trace

@@ -57,7 +57,7 @@ const line = (action: Action, reply: string, events: string[]) =>
     "\n",
   );
 
-/** The legacy model's own trace: what a QEMU 7.2 client sees (with jobshim's declared deviations). */
+/** The legacy model's own trace: what a QEMU 7.2 client sees (the legacy facade declares no deviation). */
 export function specTrace(sequence: readonly Action[], queryEach = false): string[] {
   let state = legacy.INITIAL;
   return sequence.map((action) => {
@@ -68,30 +68,7 @@ export function specTrace(sequence: readonly Action[], queryEach = false): strin
   });
 }
 
-/**
- * jobshim's declared deviations from QEMU 7.2, each from decision 0001: what the legacy model
- * gives unless one of these applies.
- */
-function deviation(s: legacy.LegacyState, action: Action): legacy.Step | undefined {
-  const refuse = (desc: string): legacy.Step => ({ state: s, reply: { ok: false, desc }, statuses: [] });
-  const command = action.command?.name;
-  // Tension 2: cancel is refused in every postcopy state, with QEMU 10.0's text.
-  if (command === "migrate_cancel" && legacy.POSTCOPY.includes(s.status))
-    return refuse("Postcopy migration in progress, cannot cancel.");
-  // Tension 1: the switchover hold is a precopy feature; a postcopy job cannot hold.
-  if (
-    command === "migrate" &&
-    !legacy.isRunning(s) &&
-    s.caps["postcopy-ram"] &&
-    s.caps["pause-before-switchover"]
-  )
-    return refuse("'auto-finalize' must not be false with 'postcopy': postcopy has no pending hold");
-  return undefined;
-}
-
 function runSpec(s: legacy.LegacyState, action: Action): legacy.Step {
-  const declared = deviation(s, action);
-  if (declared) return declared;
   if (action.environment === "advance") return legacy.advance(s);
   if (action.environment === "break") return legacy.breakLink(s);
   const step = action.command && legacy.commandStep(s, action.command.name, action.command.args ?? {});

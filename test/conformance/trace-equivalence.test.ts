@@ -73,6 +73,38 @@ describe("legacy facade ∘ job facade ∘ QEMU is trace-equivalent to the legac
     expect(await stackTrace(sequence)).toEqual(qemu);
   });
 
+  it("pause-before-switchover with postcopy: held at pre-switchover, migrate-continue enters postcopy, as in QEMU 7.2", async () => {
+    const [migrate, , resume, startPostcopy] = MIGRATION_ACTIONS as [Action, Action, Action, Action];
+    const advance = MIGRATION_ACTIONS.find((a) => a.name === "advance") as Action;
+    const pause = MIGRATION_ACTIONS.find((a) => a.name === "pause") as Action;
+    const sequence = [CAPS_EVENTS, CAPS_POSTCOPY, CAPS_HOLD, migrate, advance, startPostcopy, advance];
+    const held = [...sequence, QUERY, resume, QUERY, pause, advance];
+    const qemu = specTrace(held);
+    expect(qemu.join("\n")).toMatch(
+      /MIGRATION pre-switchover[\s\S]*MIGRATION postcopy-active[\s\S]*postcopy-paused/,
+    );
+    expect(await stackTrace(held)).toEqual(qemu);
+  });
+
+  it("migrate_cancel in postcopy is obeyed, as QEMU 7.2 does", async () => {
+    const [migrate, cancel, , startPostcopy] = MIGRATION_ACTIONS as [Action, Action, Action, Action];
+    const advance = MIGRATION_ACTIONS.find((a) => a.name === "advance") as Action;
+    const sequence = [
+      CAPS_EVENTS,
+      CAPS_POSTCOPY,
+      migrate,
+      advance,
+      startPostcopy,
+      advance,
+      cancel,
+      advance,
+      QUERY,
+    ];
+    const qemu = specTrace(sequence);
+    expect(qemu.join("\n")).toMatch(/MIGRATION postcopy-active[\s\S]*MIGRATION cancelling[\s\S]*"cancelled"/);
+    expect(await stackTrace(sequence)).toEqual(qemu);
+  });
+
   it(`A: all ${ACTIONS.length}^${DEPTH_A} sequences of the whole alphabet`, {
     timeout: 600_000,
   }, async () => {

@@ -26,6 +26,7 @@ const OWN_FILES = ["migration.json", "migration-job.json", "qmp.json", "block-jo
 const MACHINES = [
   "MigrationJobStateMachine",
   "MigrationPostcopyJobStateMachine",
+  "MigrationPostcopyHeldJobStateMachine",
   "MigrationIncomingJobStateMachine",
 ];
 
@@ -234,10 +235,30 @@ const TRACES: [string, string[]][] = [
     ["none", "setup", "active", "pre-switchover", "postcopy-active", "completed"],
   ],
   ["MigrationPostcopyJobStateMachine", ["none", "setup", "active", "pre-switchover", "device", "completed"]],
+  // QEMU 10.0 passes device on its way into postcopy.
+  ["MigrationPostcopyJobStateMachine", ["none", "setup", "active", "device", "postcopy-active", "completed"]],
   [
     "MigrationPostcopyJobStateMachine",
     ["active", "postcopy-active", "postcopy-paused", "postcopy-recover", "postcopy-active"],
   ],
+  // pause-before-switchover with postcopy: 7.2 holds before postcopy-active, 10.0 also passes device.
+  [
+    "MigrationPostcopyHeldJobStateMachine",
+    ["none", "setup", "active", "pre-switchover", "postcopy-active", "completed"],
+  ],
+  [
+    "MigrationPostcopyHeldJobStateMachine",
+    ["none", "setup", "active", "pre-switchover", "device", "postcopy-active", "completed"],
+  ],
+  [
+    "MigrationPostcopyHeldJobStateMachine",
+    ["none", "setup", "active", "pre-switchover", "device", "completed"],
+  ],
+  [
+    "MigrationPostcopyHeldJobStateMachine",
+    ["postcopy-active", "postcopy-paused", "postcopy-recover", "postcopy-active", "completed"],
+  ],
+  ["MigrationPostcopyHeldJobStateMachine", ["postcopy-active", "cancelling", "cancelled"]],
   ["MigrationIncomingJobStateMachine", ["none", "active", "completed"]],
   [
     "MigrationIncomingJobStateMachine",
@@ -302,6 +323,16 @@ describe("the recorded decisions", () => {
   it("postcopy: pre-switchover is standby, so pre-switchover → postcopy-active is standby → ready", () => {
     const m = machine("MigrationPostcopyJobStateMachine");
     expect(stateOf(m.name, "pre-switchover")).toBe("standby");
+    expect(m.transitions["pre-switchover"]).toContainEqual({ to: "postcopy-active", via: [], if: undefined });
+  });
+
+  it("postcopy held (auto-finalize off): the switchover is the finalization, postcopy runs while pending", () => {
+    const m = machine("MigrationPostcopyHeldJobStateMachine");
+    expect(stateOf(m.name, "pre-switchover")).toBe("pending");
+    expect(stateOf(m.name, "postcopy-active")).toBe("pending");
+    expect(m.verbTable.complete).toEqual(["active"]);
+    expect(m.verbTable.finalize).toEqual(["pre-switchover"]);
+    expect(m.transitions.active).toContainEqual({ to: "pre-switchover", via: ["waiting"], if: undefined });
     expect(m.transitions["pre-switchover"]).toContainEqual({ to: "postcopy-active", via: [], if: undefined });
   });
 

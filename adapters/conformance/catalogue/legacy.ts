@@ -48,6 +48,8 @@ export interface LegacyScenario {
   racyReplies?: string[];
   /** The destination QEMU is started with `-incoming URI` (on "$uri") instead of `defer`. */
   listenAtStart?: boolean;
+  /** Both QEMUs have a disk (`disk0`), for block migration. */
+  disks?: boolean;
 }
 
 /** 48 MiB of random guest RAM at 24 MiB/s: about two seconds of precopy. */
@@ -191,6 +193,80 @@ export const LEGACY_CATALOGUE: readonly LegacyScenario[] = [
       { sleepMs: 300 },
       { run: "migrate-start-postcopy" },
       ...end("completed", "completed"),
+    ],
+  },
+  {
+    name: "postcopy-pause-before-switchover",
+    tags: ["postcopy", "events", "switchover"],
+    doc:
+      "What libvirt does for every postcopy migration: pause-before-switchover and postcopy-ram on, " +
+      "migrate-start-postcopy while active; QEMU holds in pre-switchover (7.2 straight from active, " +
+      "10.0 too), migrate-continue with the wrong state is refused, with pre-switchover it switches " +
+      "to postcopy (10.0 passes device first); both sides complete. The woken migration thread " +
+      "may report its statuses before the main thread's reply to migrate-continue (seen on 10.0), " +
+      "so that reply's place is not compared.",
+    racyReplies: ["migrate-continue"],
+    steps: [
+      ...bothEvents({ "postcopy-ram": true, "pause-before-switchover": true }, { "postcopy-ram": true }),
+      listen,
+      slow,
+      migrate,
+      { waitFor: ["active"] },
+      { sleepMs: 300 },
+      { run: "migrate-start-postcopy" },
+      { waitFor: ["pre-switchover"] },
+      { checkpoint: "held" },
+      { run: "migrate-continue", args: { state: "active" } },
+      { run: "migrate-continue", args: { state: "pre-switchover" } },
+      ...end("completed", "completed"),
+    ],
+  },
+  {
+    name: "cancel-in-postcopy",
+    tags: ["postcopy", "events", "cancel"],
+    doc:
+      "migrate_cancel once postcopy runs (slowed by max-postcopy-bandwidth): QEMU 7.2 obeys " +
+      "(cancelling, cancelled; the destination, which already runs the guest, fails), QEMU 10.0 " +
+      "refuses with its own text and the migration completes.",
+    racyStatuses: ["postcopy-paused"],
+    steps: [
+      ...bothEvents({ "postcopy-ram": true }, { "postcopy-ram": true }),
+      listen,
+      slow,
+      { run: "migrate-set-parameters", args: { "max-postcopy-bandwidth": BANDWIDTH } },
+      migrate,
+      { waitFor: ["active"] },
+      { sleepMs: 300 },
+      { run: "migrate-start-postcopy" },
+      { waitFor: ["postcopy-active"] },
+      { sleepMs: 200 },
+      { run: "migrate_cancel" },
+      { waitFor: ["cancelled", "completed"], timeoutMs: 60_000 },
+      { sleepMs: 500 },
+      { checkpoint: "end" },
+    ],
+  },
+  {
+    name: "block-migration",
+    tags: ["precopy", "events", "block"],
+    disks: true,
+    doc:
+      "migrate with blk (which turns capability block on for this migration; 7.2 refuses blk " +
+      "when the capability is already on) copies the source's disk to the destination's blank " +
+      "one together with RAM: QEMU 7.2 performs it (query-migrate shows disk statistics); 10.0 " +
+      "removed block migration and refuses the argument in its own words.",
+    steps: [
+      ...bothEvents(),
+      listen,
+      slow,
+      { run: "migrate", args: { uri: "$uri", blk: true } },
+      { waitFor: ["active", "none", "failed"] },
+      { sleepMs: 300 },
+      { checkpoint: "copying" },
+      { waitFor: ["completed", "none", "failed"] },
+      { waitFor: ["completed", "none", "failed", "setup"], on: "destination" },
+      { sleepMs: 300 },
+      { checkpoint: "end" },
     ],
   },
   {

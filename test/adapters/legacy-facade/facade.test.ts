@@ -208,13 +208,72 @@ describe("legacy facade over a job backend", () => {
     );
   });
 
-  it("in postcopy, migrate_cancel is refused with QEMU 10.0's text (decision 0001, tension 2)", async () => {
+  it("in postcopy, migrate_cancel goes to the QEMU behind the backend, which decides (7.2 obeys)", async () => {
     const { backend, call, migrate } = await setup();
+    await migrate();
+    backend.sub(JOB, "postcopy-active");
+    backend.onCommand.set("migrate_cancel", () => backend.sub(JOB, "cancelling"));
+    await expect(call("migrate_cancel")).resolves.toEqual({});
+    expect(backend.commandsSent()).toContain("migrate_cancel");
+    expect(backend.commandsSent()).not.toContain("job-cancel");
+  });
+
+  it("in postcopy, the QEMU behind refuses migrate_cancel in its own words (10.0)", async () => {
+    const { backend, call, migrate } = await setup();
+    await migrate();
+    backend.sub(JOB, "postcopy-active");
+    backend.onCommand.set("migrate_cancel", () => {
+      throw new QmpError("GenericError", "Postcopy migration in progress, cannot cancel.");
+    });
+    await expect(call("migrate_cancel")).rejects.toEqual(
+      refusal("Postcopy migration in progress, cannot cancel."),
+    );
+  });
+
+  it("a backend without legacy commands answers as 10.0, the newest legacy QEMU", async () => {
+    const { backend, call, migrate } = await setup();
+    const notFound = (command: string) => () => {
+      throw new QmpError("CommandNotFound", `The command ${command} has not been found`);
+    };
+    backend.onCommand.set("migrate_cancel", notFound("migrate_cancel"));
+    backend.onCommand.set("migrate", notFound("migrate"));
+    await expect(call("migrate", { uri: "tcp:h:1", inc: false })).rejects.toEqual(
+      refusal("Parameter 'inc' is unexpected"),
+    );
     await migrate();
     backend.sub(JOB, "postcopy-active");
     await expect(call("migrate_cancel")).rejects.toEqual(
       refusal("Postcopy migration in progress, cannot cancel."),
     );
+  });
+
+  it("a held postcopy job refuses job-pause (pending): migrate-pause goes to the QEMU behind instead", async () => {
+    const { backend, call, migrate } = await setup();
+    await migrate();
+    backend.sub(JOB, "postcopy-active");
+    backend.onCommand.set("job-pause", () => {
+      throw new QmpError(
+        "GenericError",
+        `Job '${JOB}' in state 'pending' cannot accept command verb 'pause'`,
+      );
+    });
+    backend.onCommand.set("migrate-pause", () => backend.sub(JOB, "postcopy-paused"));
+    await expect(call("migrate-pause")).resolves.toEqual({});
+    expect(backend.commandsSent().slice(-2)).toEqual(["job-pause", "migrate-pause"]);
+  });
+
+  it("migrate with blk or inc goes to the QEMU behind as it is: no job-migrate, QEMU's refusal unchanged", async () => {
+    const { backend, call } = await setup();
+    backend.onCommand.set("migrate", () => {
+      throw new QmpError("GenericError", "Parameter 'blk' is unexpected");
+    });
+    await expect(call("migrate", { uri: "tcp:h:1", blk: true })).rejects.toEqual(
+      refusal("Parameter 'blk' is unexpected"),
+    );
+    expect(backend.calls.filter((c) => c.command === "migrate").map((c) => c.args)).toEqual([
+      { uri: "tcp:h:1", blk: true },
+    ]);
+    expect(backend.calls.filter((c) => c.command === "job-migrate" && c.args?.["job-id"])).toEqual([]);
   });
 
   it("query-migrate-capabilities shows each client its own events and the job options it set", async () => {

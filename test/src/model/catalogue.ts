@@ -182,6 +182,20 @@ export const CATALOGUE: Scenario[] = [
     },
   },
   {
+    name: "postcopy start with pause-before-switchover",
+    async run(ctx) {
+      await prepare(ctx, { caps: ["postcopy-ram", "pause-before-switchover"] });
+      await migrateToEnd(ctx, "active");
+      await ctx.src.exec("migrate-start-postcopy");
+      await ctx.src.event("MIGRATION", "pre-switchover");
+      await ctx.src.exec("query-status");
+      await ctx.src.exec("migrate-continue", { state: "pre-switchover" });
+      await ctx.src.event("MIGRATION", "completed");
+      await ctx.dst.event("MIGRATION", "completed");
+      await finalQueries(ctx);
+    },
+  },
+  {
     name: "destination failure",
     async run(ctx) {
       await prepare(ctx);
