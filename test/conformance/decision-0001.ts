@@ -47,7 +47,12 @@ const INCOMING_MAP: Record<string, string> = {
 /** The job status of each MigrationStatus, per machine (the decision's mapping table). */
 export const DECLARED_STATE_MAP: Record<MigrationMachineName, Record<string, string>> = {
   MigrationJobStateMachine: OUTGOING_MAP,
-  MigrationPostcopyJobStateMachine: { ...OUTGOING_MAP, active: "ready", "pre-switchover": "standby" },
+  MigrationPostcopyJobStateMachine: {
+    ...OUTGOING_MAP,
+    active: "ready",
+    "pre-switchover": "standby",
+    device: "ready",
+  },
   MigrationIncomingJobStateMachine: INCOMING_MAP,
 };
 
