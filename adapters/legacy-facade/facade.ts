@@ -14,6 +14,7 @@ import { checkArgs } from "../job-facade/arguments.ts";
 import type { FacadeClient } from "../job-facade/clients.ts";
 import { generic } from "../job-facade/job-errors.ts";
 import { relay, type Upstream } from "../job-facade/upstream.ts";
+import { learnDialect, speaksStatus, type UpstreamDialect } from "../upstream-dialect.ts";
 import { EventOrder } from "./event-order.ts";
 import { LegacyClients } from "./legacy-clients.ts";
 import * as errors from "./legacy-errors.ts";
@@ -72,6 +73,8 @@ export class LegacyFacade {
     backendEvents: boolean,
     private readonly caps: Record<JobCapability, boolean>,
     private readonly options: LegacyFacadeOptions,
+    /** What the backend's QEMU speaks: clients are told only what that version tells. */
+    readonly dialect: UpstreamDialect,
   ) {
     this.clients = new LegacyClients(backendEvents);
     // Passed-through events wait with the statuses a quiet call defers, keeping one order.
@@ -82,6 +85,7 @@ export class LegacyFacade {
   /** Attaches to a job backend: remembers the capabilities clients see, then asks for its events. */
   static async attach(upstream: Upstream, options: LegacyFacadeOptions = {}): Promise<LegacyFacade> {
     await requireJobBackend(upstream);
+    const dialect = await learnDialect(upstream);
     const caps = await upstream.execute("query-migrate-capabilities");
     const facade = new LegacyFacade(
       upstream,
@@ -91,6 +95,7 @@ export class LegacyFacade {
         "postcopy-ram": capability(caps, "postcopy-ram"),
       },
       options,
+      dialect,
     );
     // MIGRATION_PASS exists only with `events`; refused while a migration runs, which is harmless.
     await upstream.execute("migrate-set-capabilities", capsArg({ events: true })).catch(() => undefined);
@@ -608,8 +613,12 @@ export class LegacyFacade {
     job.setSubstatus(status);
     job.told = true;
     if (status === "active") this.completeRequested(job);
+    // libvirt fails on a status its QEMU does not have: one the backend's version lacks is not told.
+    if (!speaksStatus(this.dialect, status)) return;
     const time = timestamp ?? nowTimestamp();
-    const ungated = job.direction === "incoming" && status === "setup";
+    // QEMU 7.2 announces an incoming `setup` to every monitor, events on or not; 10.0 does not.
+    const ungated =
+      job.direction === "incoming" && status === "setup" && this.dialect.behaviour.incomingSetupIgnoresEvents;
     const ended = job.concluded;
     this.announce(() => {
       this.clients.broadcast({ event: "MIGRATION", data: { status }, timestamp: { ...time } }, { ungated });
