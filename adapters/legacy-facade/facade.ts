@@ -343,13 +343,21 @@ export class LegacyFacade {
     const job = this.job;
     if (job?.direction !== "outgoing" || job.substatus !== "postcopy-paused")
       throw errors.noPausedMigration();
-    await this.resumeOn(job, uri);
+    // A QEMU whose schema has postcopy-recover-setup (9.1 on) enters it inside `migrate
+    // resume=true` and announces it before answering (measured on 10.0.2); 7.2 answers first.
+    const announced = this.dialect.migrationStatuses?.includes("postcopy-recover-setup")
+      ? "postcopy-recover-setup"
+      : undefined;
+    await this.resumeOn(job, uri, announced);
     return undefined;
   }
 
-  private async resumeOn(job: LegacyJob, uri: string): Promise<void> {
+  private async resumeOn(job: LegacyJob, uri: string, announcedBeforeReply?: string): Promise<void> {
     await relay(this.upstream, "job-change", { id: job.id, type: "migration", uri });
-    await this.quietly(() => relay(this.upstream, "job-resume", { id: job.id }));
+    await this.quietly(async () => {
+      await relay(this.upstream, "job-resume", { id: job.id });
+      if (announcedBeforeReply) await this.until(job, (s) => s !== "postcopy-paused");
+    }, announcedBeforeReply);
   }
 
   // ---- settings

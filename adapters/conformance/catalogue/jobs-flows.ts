@@ -21,6 +21,7 @@ import {
   POSTCOPY_SWITCH,
   PRECOPY_TO_COMPLETED,
   queryStatusLines,
+  RECOVER_SETUP,
   since,
 } from "./version-lines.ts";
 
@@ -180,6 +181,7 @@ export const FLOW_SCENARIOS: JobScenario[] = [
           ...POSTCOPY_SOURCE,
           "status standby",
           "sub postcopy-paused",
+          ...RECOVER_SETUP,
           "status ready",
           "sub postcopy-recover",
           "sub postcopy-active",

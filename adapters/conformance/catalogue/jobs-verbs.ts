@@ -19,7 +19,7 @@ import {
 } from "./job-steps.ts";
 import { RUNNING } from "./jobs-cancel.ts";
 import { type HeldState, heldState, type JobVerb } from "./verb-matrix.ts";
-import { POSTCOPY_SWITCH, PRECOPY_TO_COMPLETED } from "./version-lines.ts";
+import { POSTCOPY_SWITCH, PRECOPY_TO_COMPLETED, RECOVER_SETUP } from "./version-lines.ts";
 
 interface Walk {
   at: HeldState;
@@ -285,6 +285,7 @@ export const VERB_SCENARIOS: JobScenario[] = [
         ...POSTCOPY_SWITCH,
         "status standby",
         "sub postcopy-paused",
+        ...RECOVER_SETUP,
         "status ready",
         "sub postcopy-recover",
         "sub postcopy-active",

@@ -55,6 +55,12 @@ export const INCOMING_TO_COMPLETED = [
  */
 export const POSTCOPY_SWITCH = [since("10.0", "sub device"), "sub postcopy-active"];
 
+/**
+ * A source resumed from postcopy-paused: QEMU 10.0 first enters postcopy-recover-setup (9.1's
+ * status, standby like postcopy-paused), then postcopy-recover; 7.2 goes straight there.
+ */
+export const RECOVER_SETUP = [since("10.0", "sub postcopy-recover-setup")];
+
 /** query-status as the catalogue records it: `singlestep` is gone from QEMU 10.0's StatusInfo. */
 export function queryStatusLines(running: boolean, status: string): string[] {
   return [
