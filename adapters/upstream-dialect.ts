@@ -26,6 +26,11 @@ export interface VersionBehaviour {
    * enabled the `events` capability: measured on 7.2; 10.0.2 sends it only with `events`.
    */
   incomingSetupIgnoresEvents: boolean;
+  /**
+   * A destination listening for its source answers query-migrate with status `setup`: measured
+   * on 10.0.2; 7.2 answers the listening address without a status.
+   */
+  listeningReportsSetup: boolean;
 }
 
 export interface UpstreamDialect {
@@ -77,7 +82,7 @@ export function speaksStatus(dialect: UpstreamDialect, status: string): boolean 
  */
 function behaviourOf(version: QemuVersionNumber | undefined): VersionBehaviour {
   const before10 = version === undefined || version.major < 10;
-  return { incomingSetupIgnoresEvents: before10 };
+  return { incomingSetupIgnoresEvents: before10, listeningReportsSetup: !before10 };
 }
 
 function versionOf(answer: JsonValue | undefined): QemuVersionNumber | undefined {

@@ -211,7 +211,11 @@ export class LegacyFacade {
     command: string,
     args: JsonObject,
   ) {
-    const job = new LegacyJob(`${this.options.jobIdPrefix ?? "legacy-migration"}-${++this.count}`, direction);
+    const job = new LegacyJob(
+      `${this.options.jobIdPrefix ?? "legacy-migration"}-${++this.count}`,
+      direction,
+      this.dialect.behaviour.listeningReportsSetup,
+    );
     this.ours.set(job.id, job);
     this.migrationIds.add(job.id);
     this.unclaimedSaid = [];
@@ -576,7 +580,7 @@ export class LegacyFacade {
   private adoptJob(id: string, entry: JsonObject | undefined, atAttach: boolean): void {
     this.migrationIds.add(id);
     const direction: Direction = entry?.direction === "incoming" ? "incoming" : "outgoing";
-    const job = new LegacyJob(id, direction);
+    const job = new LegacyJob(id, direction, this.dialect.behaviour.listeningReportsSetup);
     job.adopted = true;
     this.adoptedJobs.set(id, job);
     const current = this.job;

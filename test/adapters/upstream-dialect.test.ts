@@ -42,5 +42,6 @@ describe("the upstream dialect", () => {
     expect(behaviour(7).incomingSetupIgnoresEvents).toBe(true);
     expect(behaviour(undefined).incomingSetupIgnoresEvents).toBe(true);
     expect(behaviour(10).incomingSetupIgnoresEvents).toBe(false);
+    expect([behaviour(7).listeningReportsSetup, behaviour(10).listeningReportsSetup]).toEqual([false, true]);
   });
 });
