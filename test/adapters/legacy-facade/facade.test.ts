@@ -30,8 +30,9 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 /** Statuses a command defers until after its reply are told on the next turn of the loop. */
 const afterReply = () => new Promise((resolve) => setImmediate(resolve));
 
-async function setup() {
+async function setup(qemuVersion: JsonObject = {}) {
   const backend = new FakeJobBackend();
+  backend.qemuVersion = qemuVersion;
   const facade = await LegacyFacade.attach(backend, { settleTimeoutMs: 300 });
   const client = new FakeClient();
   facade.addClient(client);
@@ -241,6 +242,17 @@ describe("legacy facade over a job backend", () => {
     await afterReply();
     backend.sub(JOB, "active");
     expect(client.events()).toEqual(["MIGRATION setup"]);
+  });
+
+  it("over QEMU 10.0 an incoming setup reaches only clients with events on, as 10.0 sends it", async () => {
+    const { backend, client, call } = await setup({ qemu: { major: 10, minor: 0, micro: 2 }, package: "" });
+    const reply = call("migrate-incoming", { uri: "tcp:0:1" });
+    await tick();
+    backend.sub(JOB, "setup");
+    await reply;
+    await afterReply();
+    backend.sub(JOB, "active");
+    expect(client.events()).toEqual([]);
   });
 
   it("a failure the backend invented for a vanished QEMU is not told; one QEMU announced is", async () => {

@@ -30,6 +30,8 @@ export class FakeJobBackend implements Upstream {
     ["pause-before-switchover", false],
   ]);
   readonly oobEnabled = false;
+  /** What query-version answers (the QEMU behind the job facade); default: nothing useful. */
+  qemuVersion: JsonObject = {};
   /** Set to make the next job-migrate fail with this text. */
   refuseNext: string | undefined;
   /** Runs when a command arrives, before the answer: may move jobs, or throw to refuse it. */
@@ -110,6 +112,8 @@ export class FakeJobBackend implements Upstream {
       case "job-dismiss":
         this.jobs.delete(String(args.id));
         return {};
+      case "query-version":
+        return this.qemuVersion;
       default:
         return {};
     }
