@@ -255,6 +255,20 @@ describe("legacy facade over a job backend", () => {
     expect(client.events()).toEqual([]);
   });
 
+  it("a listening destination reports status setup over QEMU 10.0, only its address over 7.2", async () => {
+    for (const [major, minor, expected] of [
+      [7, 2, { "socket-address": [] }],
+      [10, 0, { "socket-address": [], status: "setup" }],
+    ] as const) {
+      const { backend, call } = await setup({ qemu: { major, minor, micro: 0 }, package: "" });
+      const reply = call("migrate-incoming", { uri: "tcp:0:1" });
+      await tick();
+      backend.sub(JOB, "setup", { "socket-address": [] });
+      await reply;
+      expect(await call("query-migrate"), `${major}.${minor}`).toEqual(expected);
+    }
+  });
+
   it("a failure the backend invented for a vanished QEMU is not told; one QEMU announced is", async () => {
     for (const qemuSaidIt of [false, true]) {
       const { backend, client, call, eventsOn } = await setup();
