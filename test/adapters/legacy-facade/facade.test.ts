@@ -30,9 +30,10 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 /** Statuses a command defers until after its reply are told on the next turn of the loop. */
 const afterReply = () => new Promise((resolve) => setImmediate(resolve));
 
-async function setup(qemuVersion: JsonObject = {}) {
+async function setup(qemuVersion: JsonObject = {}, qmpSchema: JsonValue = {}) {
   const backend = new FakeJobBackend();
   backend.qemuVersion = qemuVersion;
+  backend.qmpSchema = qmpSchema;
   const facade = await LegacyFacade.attach(backend, { settleTimeoutMs: 300 });
   const client = new FakeClient();
   facade.addClient(client);
@@ -248,6 +249,26 @@ describe("legacy facade over a job backend", () => {
       await afterReply();
       backend.sub(JOB, "active");
       expect(client.events(), JSON.stringify(version)).toEqual(seen);
+    }
+  });
+
+  it("never tells a status the backend's schema lacks (libvirt fails on one); tells it without a schema", async () => {
+    const statuses = ["none", "setup", "active", "completed"];
+    const schema = [
+      { name: "query-migrate", "meta-type": "command", "arg-type": "0", "ret-type": "1" },
+      { name: "1", "meta-type": "object", members: [{ name: "status", type: "2" }] },
+      { name: "2", "meta-type": "enum", values: statuses },
+    ];
+    for (const [qmpSchema, seen] of [
+      [schema, ["MIGRATION setup", "MIGRATION active", "MIGRATION completed"]],
+      [{}, ["MIGRATION setup", "MIGRATION active", "MIGRATION x-future", "MIGRATION completed"]],
+    ] as const) {
+      const { backend, client, eventsOn, migrate } = await setup({}, qmpSchema as unknown as JsonValue);
+      await eventsOn();
+      await migrate();
+      for (const status of ["active", "x-future", "completed"]) backend.sub(JOB, status);
+      await afterReply();
+      expect(client.events()).toEqual(seen);
     }
   });
 

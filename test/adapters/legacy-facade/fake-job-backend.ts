@@ -32,6 +32,8 @@ export class FakeJobBackend implements Upstream {
   readonly oobEnabled = false;
   /** What query-version answers (the QEMU behind the job facade); default: nothing useful. */
   qemuVersion: JsonObject = {};
+  /** What query-qmp-schema answers; default: not a schema (the facade then assumes nothing). */
+  qmpSchema: JsonValue = {};
   /** Set to make the next job-migrate fail with this text. */
   refuseNext: string | undefined;
   /** Runs when a command arrives, before the answer: may move jobs, or throw to refuse it. */
@@ -114,6 +116,8 @@ export class FakeJobBackend implements Upstream {
         return {};
       case "query-version":
         return this.qemuVersion;
+      case "query-qmp-schema":
+        return this.qmpSchema;
       default:
         return {};
     }
