@@ -35,31 +35,34 @@ describe("jobshim conformance: usage errors", () => {
 
 const versions = skip === undefined ? qemuBinaries() : [];
 
-describe.each(versions)("jobshim conformance on QEMU $version", (qemu) => {
-  it("runs the whole catalogue: every scenario passes, none skipped, JSON report, exit 0", {
-    timeout: 900_000,
-  }, () => {
-    const run = runJobshim(["conformance", "--qemu", qemu.binary, "--report", "json"]);
-    const report = JSON.parse(run.stdout);
-    const failures = report.scenarios.filter((s: { status: string }) => s.status !== "pass");
-    expect(failures).toEqual([]);
-    expect(run.status).toBe(0);
-    expect(report.scenarios.length).toBeGreaterThanOrEqual(40);
-    expect([report.failed, report.skipped, report.passed]).toEqual([0, 0, report.scenarios.length]);
-    expect(report.qemu).toMatchObject({
-      qemu: { major: qemu.major, minor: qemu.minor },
-      nativeMigrationJob: false,
+describe.each(versions.map((qemu) => [qemu.version, qemu] as const))(
+  "jobshim conformance on QEMU %s",
+  (_, qemu) => {
+    it("runs the whole catalogue: every scenario passes, none skipped, JSON report, exit 0", {
+      timeout: 900_000,
+    }, () => {
+      const run = runJobshim(["conformance", "--qemu", qemu.binary, "--report", "json"]);
+      const report = JSON.parse(run.stdout);
+      const failures = report.scenarios.filter((s: { status: string }) => s.status !== "pass");
+      expect(failures).toEqual([]);
+      expect(run.status).toBe(0);
+      expect(report.scenarios.length).toBeGreaterThanOrEqual(40);
+      expect([report.failed, report.skipped, report.passed]).toEqual([0, 0, report.scenarios.length]);
+      expect(report.qemu).toMatchObject({
+        qemu: { major: qemu.major, minor: qemu.minor },
+        nativeMigrationJob: false,
+      });
+      for (const s of report.scenarios)
+        expect(Object.keys(s)).toEqual(expect.arrayContaining(["name", "tags", "status"]));
+      // Progress: a header, then one line per scenario as it finishes.
+      const progress = run.stderr.split("\n").filter((l) => /^\[\d+\/\d+\] pass /.test(l));
+      expect(progress).toHaveLength(report.scenarios.length);
+      console.log(
+        `conformance on ${qemu.version}: ${report.passed} scenarios passed in ${(report.durationMs / 1000).toFixed(1)} s`,
+      );
     });
-    for (const s of report.scenarios)
-      expect(Object.keys(s)).toEqual(expect.arrayContaining(["name", "tags", "status"]));
-    // Progress: a header, then one line per scenario as it finishes.
-    const progress = run.stderr.split("\n").filter((l) => /^\[\d+\/\d+\] pass /.test(l));
-    expect(progress).toHaveLength(report.scenarios.length);
-    console.log(
-      `conformance on ${qemu.version}: ${report.passed} scenarios passed in ${(report.durationMs / 1000).toFixed(1)} s`,
-    );
-  });
-});
+  },
+);
 
 describe.skipIf(skip !== undefined)("jobshim conformance on a broken QEMU", () => {
   it("fails with exit 1 and shows expected against observed when the QEMU misbehaves", {
