@@ -7,6 +7,7 @@
 import { CATALOGUE, type CatalogueEntry, selectEntries } from "./catalogue/index.ts";
 import type { JobScenario, JobSide } from "./catalogue/job-scenario.ts";
 import type { LegacyScenario } from "./catalogue/legacy.ts";
+import { linesFor, type QemuVersion } from "./catalogue/version-lines.ts";
 import { firstMismatch, type TraceSection } from "./compare-traces.ts";
 import { probeQemu } from "./probe-qemu.ts";
 import { type ConformanceReport, type ScenarioResult, summarise } from "./result.ts";
@@ -38,7 +39,11 @@ const JOB_FILL_MIB = 16;
 export async function runCatalogue(options: RunCatalogueOptions): Promise<ConformanceReport> {
   const started = Date.now();
   const identity = await probeQemu(options.binary);
-  const target: TargetOptions = { binary: options.binary, native: identity.nativeMigrationJob };
+  const target: TargetOptions & { version: QemuVersion } = {
+    binary: options.binary,
+    native: identity.nativeMigrationJob,
+    version: versionOf(identity.version),
+  };
   const entries = selectEntries(options.entries ?? CATALOGUE, options.only ?? []).filter(
     (e) => options.facade === "both" || e.api === options.facade,
   );
@@ -63,7 +68,10 @@ export async function runCatalogue(options: RunCatalogueOptions): Promise<Confor
   return summarise(qemu, results, Date.now() - started);
 }
 
-async function runEntry(entry: CatalogueEntry, target: TargetOptions): Promise<ScenarioResult> {
+async function runEntry(
+  entry: CatalogueEntry,
+  target: TargetOptions & { version: QemuVersion },
+): Promise<ScenarioResult> {
   const base = {
     name: entry.name,
     tags: entry.scenario.tags,
@@ -116,7 +124,7 @@ function via(entry: CatalogueEntry, target: TargetOptions): string {
 
 async function jobSections(
   scenario: JobScenario,
-  target: TargetOptions,
+  target: TargetOptions & { version: QemuVersion },
 ): Promise<{ sections: TraceSection[]; error?: string }> {
   const run = await withTarget(startJobTarget(target, scenario.fillMiB ?? JOB_FILL_MIB, scenario), (t) =>
     runJobScenario(scenario, t),
@@ -125,9 +133,11 @@ async function jobSections(
     const expected = scenario.expect[side];
     const observed = run.traces[side] ?? { events: [], replies: [] };
     if (!expected) return [];
+    // Where QEMU versions differ, the trace holds each version's lines (version-lines.ts).
+    const own = (lines: string[]) => linesFor(lines, target.version);
     return [
-      { title: `${side} events`, expected: expected.events, observed: observed.events },
-      { title: `${side} replies`, expected: expected.replies, observed: observed.replies },
+      { title: `${side} events`, expected: own(expected.events), observed: observed.events },
+      { title: `${side} replies`, expected: own(expected.replies), observed: observed.replies },
     ];
   });
   return run.error === undefined ? { sections } : { sections, error: run.error };
@@ -158,6 +168,14 @@ async function withTarget<T, R>(starting: Promise<Running<T>>, use: (target: T) 
   } finally {
     await running.stop();
   }
+}
+
+/** major.minor of a query-version answer; an answer without one is taken as the oldest known. */
+function versionOf(version: Record<string, unknown>): QemuVersion {
+  const q = version.qemu as { major?: unknown; minor?: unknown } | undefined;
+  return typeof q?.major === "number" && typeof q.minor === "number"
+    ? { major: q.major, minor: q.minor }
+    : { major: 7, minor: 2 };
 }
 
 function describe(version: Record<string, unknown>): string {

@@ -13,6 +13,7 @@ import { type HandlerContext, QmpCommandError, type QmpHandler } from "../../src
 import { checkArgs } from "../job-facade/arguments.ts";
 import type { FacadeClient } from "../job-facade/clients.ts";
 import { relay, type Upstream } from "../job-facade/upstream.ts";
+import { learnDialect, speaksStatus, type UpstreamDialect } from "../upstream-dialect.ts";
 import { EventOrder } from "./event-order.ts";
 import { LegacyClients } from "./legacy-clients.ts";
 import * as errors from "./legacy-errors.ts";
@@ -74,6 +75,8 @@ export class LegacyFacade {
     backendEvents: boolean,
     private readonly caps: Record<JobCapability, boolean>,
     private readonly options: LegacyFacadeOptions,
+    /** What the backend's QEMU speaks: clients are told only what that version tells. */
+    readonly dialect: UpstreamDialect,
   ) {
     this.clients = new LegacyClients(backendEvents, options.holdForFirstClient);
     // Passed-through events wait with the statuses a quiet call defers, keeping one order.
@@ -84,6 +87,7 @@ export class LegacyFacade {
   /** Attaches to a job backend: remembers the capabilities clients see, then asks for its events. */
   static async attach(upstream: Upstream, options: LegacyFacadeOptions = {}): Promise<LegacyFacade> {
     await requireJobBackend(upstream);
+    const dialect = await learnDialect(upstream);
     const caps = await upstream.execute("query-migrate-capabilities");
     const facade = new LegacyFacade(
       upstream,
@@ -93,6 +97,7 @@ export class LegacyFacade {
         "postcopy-ram": capability(caps, "postcopy-ram"),
       },
       options,
+      dialect,
     );
     // MIGRATION_PASS exists only with `events`; refused while a migration runs, which is harmless.
     await upstream.execute("migrate-set-capabilities", capsArg({ events: true })).catch(() => undefined);
@@ -212,7 +217,11 @@ export class LegacyFacade {
     command: string,
     args: JsonObject,
   ) {
-    const job = new LegacyJob(`${this.options.jobIdPrefix ?? "legacy-migration"}-${++this.count}`, direction);
+    const job = new LegacyJob(
+      `${this.options.jobIdPrefix ?? "legacy-migration"}-${++this.count}`,
+      direction,
+      this.dialect.behaviour.listeningReportsSetup,
+    );
     this.ours.set(job.id, job);
     this.migrationIds.add(job.id);
     this.unclaimedSaid = [];
@@ -388,15 +397,20 @@ export class LegacyFacade {
     const job = this.job;
     if (job?.direction !== "outgoing" || job.substatus !== "postcopy-paused")
       throw errors.noPausedMigration();
-    await this.resumeOn(job, uri);
+    // A QEMU whose schema has postcopy-recover-setup (9.1 on) enters it inside `migrate
+    // resume=true` and announces it before answering (measured on 10.0.2); 7.2 answers first.
+    const announced = this.dialect.migrationStatuses?.includes("postcopy-recover-setup")
+      ? "postcopy-recover-setup"
+      : undefined;
+    await this.resumeOn(job, uri, announced);
     return undefined;
   }
 
-  private async resumeOn(job: LegacyJob, uri: string): Promise<void> {
+  private async resumeOn(job: LegacyJob, uri: string, announcedBeforeReply?: string): Promise<void> {
     const [command, args] =
       job.direction === "incoming" ? ["migrate-recover", { uri }] : ["migrate", { uri, resume: true }];
-    await this.quietly(() =>
-      this.verbOrQemu(
+    await this.quietly(async () => {
+      await this.verbOrQemu(
         job,
         [
           ["job-change", { type: "migration", uri }],
@@ -404,8 +418,9 @@ export class LegacyFacade {
         ],
         command,
         args,
-      ),
-    );
+      );
+      if (announcedBeforeReply) await this.until(job, (s) => s !== "postcopy-paused");
+    }, announcedBeforeReply);
   }
 
   // ---- settings
@@ -624,7 +639,7 @@ export class LegacyFacade {
   private adoptJob(id: string, entry: JsonObject | undefined, atAttach: boolean): void {
     this.migrationIds.add(id);
     const direction: Direction = entry?.direction === "incoming" ? "incoming" : "outgoing";
-    const job = new LegacyJob(id, direction);
+    const job = new LegacyJob(id, direction, this.dialect.behaviour.listeningReportsSetup);
     job.adopted = true;
     this.adoptedJobs.set(id, job);
     const current = this.job;
@@ -669,8 +684,12 @@ export class LegacyFacade {
     job.setSubstatus(status);
     job.told = true;
     if (status === "active") this.completeRequested(job);
+    // libvirt fails on a status its QEMU does not have: one the backend's version lacks is not told.
+    if (!speaksStatus(this.dialect, status)) return;
     const time = timestamp ?? nowTimestamp();
-    const ungated = job.direction === "incoming" && status === "setup";
+    // QEMU 7.2 announces an incoming `setup` to every monitor, events on or not; 10.0 does not.
+    const ungated =
+      job.direction === "incoming" && status === "setup" && this.dialect.behaviour.incomingSetupIgnoresEvents;
     const ended = job.concluded;
     this.announce(() => {
       this.clients.broadcast({ event: "MIGRATION", data: { status }, timestamp: { ...time } }, { ungated });

@@ -1,8 +1,9 @@
 /**
  * The legacy facade's clients. Each has its own `events` capability (brief: MIGRATION only
  * while *this client* enabled it), starting from the backend's value when the facade attached.
- * Unlike the job facade's fan-out, one MIGRATION event is sent regardless of the capability:
- * QEMU 7.2 announces `setup` on `migrate-incoming` unconditionally (observed on real QEMU).
+ * Unlike the job facade's fan-out, one MIGRATION event may be sent regardless of the capability:
+ * QEMU 7.2 announces `setup` on `migrate-incoming` unconditionally (observed on real QEMU; 10.0
+ * no longer does, see upstream-dialect.ts).
  */
 import type { JsonObject } from "../../src/qmp/json-value.ts";
 import type { FacadeClient } from "../job-facade/clients.ts";

@@ -42,6 +42,8 @@ export class LegacyJob {
   constructor(
     readonly id: string,
     readonly direction: Direction,
+    /** QEMU 10.0 answers `setup` while it listens; 7.2 answers no status (upstream-dialect.ts). */
+    private readonly listeningShowsSetup = false,
   ) {}
 
   get concluded(): boolean {
@@ -74,7 +76,7 @@ export class LegacyJob {
   /** What query-migrate answers: the last MigrationInfo, with the status the clients know. */
   view(): JsonObject {
     if (this.substatus === "none") return {};
-    if (this.listening) return this.listeningView();
+    if (this.listening && !this.listeningShowsSetup) return this.listeningView();
     const stale = typeof this.info.status === "string" && this.info.status !== this.substatus;
     if (stale && this.concluded) return this.endedView();
     const view: JsonObject = { ...this.info, status: this.substatus };
@@ -86,7 +88,8 @@ export class LegacyJob {
 
   /**
    * A destination that announced `setup` and waits for its source: QEMU 7.2 sends that event
-   * without entering the state, so its query-migrate has no status yet, only the address.
+   * without entering the state, so its query-migrate has no status yet, only the address (10.0
+   * enters it, and answers with it).
    */
   private get listening(): boolean {
     return this.direction === "incoming" && this.substatus === "setup";

@@ -1,7 +1,7 @@
 /**
- * `jobshim conformance --qemu PATH [--facade jobs|legacy|both] [--report text|json|junit|md]
+ * `jobshim conformance --qemu PATH… [--facade jobs|legacy|both] [--report text|json|junit|md]
  * [--only NAME…] [--list]`: runs the conformance catalogue against a QEMU binary and reports per
- * scenario. Progress goes to stderr, the report to stdout; exit 1 when any scenario fails.
+ * scenario; several `--qemu` give one report with a column per version. Progress goes to stderr, the report to stdout; exit 1 when any scenario fails.
  */
 import type { Command } from "commander";
 import { CATALOGUE, selectEntries } from "../../adapters/conformance/catalogue/index.ts";
@@ -9,6 +9,11 @@ import { jsonReport } from "../../adapters/conformance/report-json.ts";
 import { junitReport } from "../../adapters/conformance/report-junit.ts";
 import { markdownReport } from "../../adapters/conformance/report-md.ts";
 import { textReport } from "../../adapters/conformance/report-text.ts";
+import {
+  jsonVersionsReport,
+  markdownVersionsReport,
+  textVersionsReport,
+} from "../../adapters/conformance/report-versions.ts";
 import type { ConformanceReport } from "../../adapters/conformance/result.ts";
 import { type FacadeMode, runCatalogue } from "../../adapters/conformance/run-catalogue.ts";
 import { findQemuBinary } from "../../adapters/qemu-pair.ts";
@@ -19,10 +24,15 @@ const WRITERS: Record<string, (report: ConformanceReport) => string> = {
   junit: junitReport,
   md: markdownReport,
 };
+const VERSIONS_WRITERS: Record<string, (reports: readonly ConformanceReport[]) => string> = {
+  text: textVersionsReport,
+  json: jsonVersionsReport,
+  md: markdownVersionsReport,
+};
 const FACADES = ["jobs", "legacy", "both"] as const;
 
 interface ConformanceFlags {
-  qemu?: string;
+  qemu?: string[];
   facade: string;
   report: string;
   only: string[];
@@ -33,7 +43,10 @@ export function registerConformanceCommand(program: Command): void {
   program
     .command("conformance")
     .description("run the conformance catalogue against a QEMU binary and report per scenario")
-    .option("--qemu <path>", "the qemu-system-x86_64 to test (default: $QEMU, else the one on PATH)")
+    .option(
+      "--qemu <path...>",
+      "the qemu-system-x86_64 to test; several: one report, a column per version (default: $QEMU, else the one on PATH)",
+    )
     .option("--facade <api>", "which API to test: jobs, legacy or both", "both")
     .option("--report <format>", "report format on stdout: text, json, junit or md", "text")
     .option("--only <name...>", "only these scenarios (a full name, the name after its prefix, or a tag)", [])
@@ -46,21 +59,32 @@ export function registerConformanceCommand(program: Command): void {
         throw new Error(`--facade must be one of ${FACADES.join(", ")}, not '${flags.facade}'`);
       const facade = flags.facade as FacadeMode;
       if (flags.list) return list(facade, flags.only);
-      const binary = flags.qemu ?? findQemuBinary();
-      if (!binary) throw new Error("no qemu-system-x86_64 found: pass --qemu PATH (or set QEMU)");
+      const found = findQemuBinary();
+      const binaries = flags.qemu ?? (found ? [found] : []);
+      if (binaries.length === 0)
+        throw new Error("no qemu-system-x86_64 found: pass --qemu PATH (or set QEMU)");
+      const several = VERSIONS_WRITERS[flags.report];
+      if (binaries.length > 1 && !several)
+        throw new Error(`--report ${flags.report} takes one --qemu; for several use text, json or md`);
       // Ctrl-C: exiting runs qemu-pair's exit hook, which kills every QEMU this run started.
       const interrupt = () => process.exit(130);
       process.once("SIGINT", interrupt);
       process.once("SIGTERM", interrupt);
       try {
-        const report = await runCatalogue({
-          binary,
-          facade,
-          only: flags.only,
-          progress: (line) => process.stderr.write(`${line}\n`),
-        });
-        process.stdout.write(writer(report));
-        if (report.failed > 0) process.exitCode = 1;
+        const reports = [];
+        for (const binary of binaries)
+          reports.push(
+            await runCatalogue({
+              binary,
+              facade,
+              only: flags.only,
+              progress: (line) => process.stderr.write(`${line}\n`),
+            }),
+          );
+        const [only] = reports;
+        if (reports.length === 1 && only) process.stdout.write(writer(only));
+        else if (several) process.stdout.write(several(reports));
+        if (reports.some((r) => r.failed > 0)) process.exitCode = 1;
       } finally {
         process.off("SIGINT", interrupt);
         process.off("SIGTERM", interrupt);

@@ -10,6 +10,7 @@ import type { JobScenario, JobStep, SideTrace } from "./job-scenario.ts";
 import { FAST_BANDWIDTH, HOLD_BANDWIDTH, listen, migrate, verb } from "./job-steps.ts";
 import { DESTINATION_FAILED, RUNNING } from "./jobs-cancel.ts";
 import { BANDWIDTH, type LegacyScenario, type Step } from "./legacy.ts";
+import { INCOMING_TO_COMPLETED, PRECOPY_TO_COMPLETED } from "./version-lines.ts";
 
 const t = (events: string[], replies: string[]): SideTrace => ({ events, replies });
 
@@ -17,7 +18,7 @@ const ADOPTED = "migration";
 const ADOPTED_INCOMING = "migration-incoming";
 /** Event lines of a job the catalogue did not name (see run-job-scenario.ts). */
 const of = (id: string, lines: string[]) => lines.map((line) => `${id} ${line}`);
-const COMPLETED = ["status waiting", "status pending", "status concluded", "sub completed"];
+const COMPLETED = INCOMING_TO_COMPLETED;
 
 /** A legacy client's migration through the job facade, held in `active`. */
 const passedThrough: JobStep[] = [
@@ -45,7 +46,7 @@ export const ADOPTION_SCENARIOS: JobScenario[] = [
       { waitSub: ["completed"], on: "destination" },
     ],
     expect: {
-      source: t(of(ADOPTED, [...RUNNING, ...COMPLETED, "status null"]), [
+      source: t(of(ADOPTED, [...RUNNING, ...PRECOPY_TO_COMPLETED, "status null"]), [
         "ok migrate-set-parameters",
         "ok migrate",
         "query running: migration running substatus=active",
@@ -100,7 +101,7 @@ export const ADOPTION_SCENARIOS: JobScenario[] = [
       { query: "end", on: "destination" },
     ],
     expect: {
-      source: t([...RUNNING, ...COMPLETED], ["ok job-migrate"]),
+      source: t([...RUNNING, ...PRECOPY_TO_COMPLETED], ["ok job-migrate"]),
       destination: t(of(ADOPTED_INCOMING, ["sub active", ...COMPLETED, "status null"]), [
         "query listening: migration-incoming running substatus=setup",
         "query end: no jobs",

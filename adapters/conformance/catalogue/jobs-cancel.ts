@@ -7,6 +7,7 @@
 import { INCOMING_JOB, type JobScenario, type SideTrace } from "./job-scenario.ts";
 import { listen, migrate, startHeld, verb } from "./job-steps.ts";
 import { refusedLine } from "./verb-matrix.ts";
+import { PRECOPY_TO_COMPLETED } from "./version-lines.ts";
 
 const t = (events: string[], replies: string[]): SideTrace => ({ events, replies });
 
@@ -183,7 +184,7 @@ export const CANCEL_SCENARIOS: JobScenario[] = [
     ],
     expect: {
       source: t(
-        [...RUNNING, "status waiting", "status pending", "status concluded", "sub completed"],
+        [...RUNNING, ...PRECOPY_TO_COMPLETED],
         [
           "ok job-migrate",
           refusedLine("cancel", "m0", "concluded"),

@@ -16,12 +16,20 @@ import {
 } from "./job-steps.ts";
 import { DESTINATION_FAILED, RUNNING } from "./jobs-cancel.ts";
 import { refusedLine } from "./verb-matrix.ts";
+import {
+  INCOMING_TO_COMPLETED,
+  POSTCOPY_SWITCH,
+  PRECOPY_TO_COMPLETED,
+  queryStatusLines,
+  RECOVER_SETUP,
+  since,
+} from "./version-lines.ts";
 
 const t = (events: string[], replies: string[]): SideTrace => ({ events, replies });
 
 const HELD = [...RUNNING, "status waiting", "status pending", "sub pre-switchover"];
-const COMPLETED_AUTO = [...RUNNING, "status waiting", "status pending", "status concluded", "sub completed"];
-const INCOMING_COMPLETED = COMPLETED_AUTO;
+const COMPLETED_AUTO = [...RUNNING, ...PRECOPY_TO_COMPLETED];
+const INCOMING_COMPLETED = [...RUNNING, ...INCOMING_TO_COMPLETED];
 const waitBoth = (sub: string): JobStep[] => [{ waitSub: [sub] }, { waitSub: [sub], on: "destination" }];
 /** For a substatus the jobs return to: only one reported after each side's last command counts. */
 const waitFresh = (sub: string): JobStep[] => [
@@ -71,7 +79,7 @@ const POSTCOPY_SOURCE = [
   "sub setup",
   "status ready",
   "sub active",
-  "sub postcopy-active",
+  ...POSTCOPY_SWITCH,
 ];
 const POSTCOPY_DESTINATION = [...RUNNING, "sub postcopy-active"];
 const PAST_POSTCOPY = ["status waiting", "status pending", "status concluded", "sub completed"];
@@ -117,14 +125,11 @@ export const FLOW_SCENARIOS: JobScenario[] = [
           "ok job-migrate",
           refusedLine("finalize", "m0", "running"),
           "ok job-change",
-          'ok query-status {"running":false,"singlestep":false,"status":"finish-migrate"}',
+          ...queryStatusLines(false, "finish-migrate"),
           "ok job-finalize",
         ],
       ),
-      destination: t(INCOMING_COMPLETED, [
-        "ok job-migrate-incoming",
-        'ok query-status {"running":true,"singlestep":false,"status":"running"}',
-      ]),
+      destination: t(INCOMING_COMPLETED, ["ok job-migrate-incoming", ...queryStatusLines(true, "running")]),
     },
   },
   {
@@ -176,6 +181,7 @@ export const FLOW_SCENARIOS: JobScenario[] = [
           ...POSTCOPY_SOURCE,
           "status standby",
           "sub postcopy-paused",
+          ...RECOVER_SETUP,
           "status ready",
           "sub postcopy-recover",
           "sub postcopy-active",
@@ -353,6 +359,7 @@ export const FLOW_SCENARIOS: JobScenario[] = [
           "sub active",
           "status waiting",
           "status pending",
+          since("10.0", "sub device"),
           "status concluded",
           "sub completed",
         ],

@@ -19,6 +19,7 @@ import {
 } from "./job-steps.ts";
 import { RUNNING } from "./jobs-cancel.ts";
 import { type HeldState, heldState, type JobVerb } from "./verb-matrix.ts";
+import { POSTCOPY_SWITCH, PRECOPY_TO_COMPLETED, RECOVER_SETUP } from "./version-lines.ts";
 
 interface Walk {
   at: HeldState;
@@ -73,6 +74,7 @@ const waitFresh = (sub: string): JobStep[] => [
 ];
 const PAST_ACTIVE = ["status waiting", "status pending", "status concluded", "sub completed"];
 const COMPLETED = [...RUNNING, ...PAST_ACTIVE];
+const SOURCE_COMPLETED = [...RUNNING, ...PRECOPY_TO_COMPLETED];
 const CANCELLED = ["status aborting", "sub cancelling", "status concluded", "sub cancelled"];
 const FAILED = ["status aborting", "status concluded", "sub failed"];
 const POSTCOPY_SOURCE = ["status created", "status running", "sub setup", "status ready", "sub active"];
@@ -107,7 +109,7 @@ export const VERB_SCENARIOS: JobScenario[] = [
       { at: held("incoming", "active"), on: "destination" },
     ],
     leave: { steps: [speedUp(), ...waitBoth("completed")], source: ["ok job-change"], destination: [] },
-    events: { source: COMPLETED, destination: COMPLETED },
+    events: { source: SOURCE_COMPLETED, destination: COMPLETED },
   }),
   verbScenario({
     name: "verbs/incoming-setup",
@@ -168,7 +170,7 @@ export const VERB_SCENARIOS: JobScenario[] = [
       { at: held("incoming", "completed"), on: "destination" },
     ],
     leave: { steps: dismissBoth, source: ["ok job-dismiss"], destination: ["ok job-dismiss"] },
-    events: { source: [...COMPLETED, "status null"], destination: [...COMPLETED, "status null"] },
+    events: { source: [...SOURCE_COMPLETED, "status null"], destination: [...COMPLETED, "status null"] },
   }),
   verbScenario({
     name: "verbs/cancelled",
@@ -227,7 +229,7 @@ export const VERB_SCENARIOS: JobScenario[] = [
       destination: [],
     },
     events: {
-      source: [...POSTCOPY_SOURCE, "sub postcopy-active", ...PAST_ACTIVE],
+      source: [...POSTCOPY_SOURCE, ...POSTCOPY_SWITCH, ...PAST_ACTIVE],
       destination: [...RUNNING, "sub postcopy-active", ...PAST_ACTIVE],
     },
   }),
@@ -248,7 +250,7 @@ export const VERB_SCENARIOS: JobScenario[] = [
     ],
     leave: { steps: postcopyFinish, source: ["ok job-change"], destination: [] },
     events: {
-      source: [...POSTCOPY_SOURCE, "sub postcopy-active", ...PAST_ACTIVE],
+      source: [...POSTCOPY_SOURCE, ...POSTCOPY_SWITCH, ...PAST_ACTIVE],
       destination: [...RUNNING, "sub postcopy-active", ...PAST_ACTIVE],
     },
   }),
@@ -280,9 +282,10 @@ export const VERB_SCENARIOS: JobScenario[] = [
     events: {
       source: [
         ...POSTCOPY_SOURCE,
-        "sub postcopy-active",
+        ...POSTCOPY_SWITCH,
         "status standby",
         "sub postcopy-paused",
+        ...RECOVER_SETUP,
         "status ready",
         "sub postcopy-recover",
         "sub postcopy-active",
@@ -315,7 +318,7 @@ export const VERB_SCENARIOS: JobScenario[] = [
     ],
     leave: { steps: dismissBoth, source: ["ok job-dismiss"], destination: ["ok job-dismiss"] },
     events: {
-      source: [...POSTCOPY_SOURCE, "sub postcopy-active", ...PAST_ACTIVE, "status null"],
+      source: [...POSTCOPY_SOURCE, ...POSTCOPY_SWITCH, ...PAST_ACTIVE, "status null"],
       destination: [...RUNNING, "sub postcopy-active", ...PAST_ACTIVE, "status null"],
     },
   }),

@@ -8,6 +8,7 @@
 import type { JobScenario, JobStep, SideTrace } from "./job-scenario.ts";
 import { listen, migrate } from "./job-steps.ts";
 import { DESTINATION_FAILED, RUNNING } from "./jobs-cancel.ts";
+import { queryStatusLines } from "./version-lines.ts";
 
 const MIB = 1024 * 1024;
 const nullNode = (name: string): JobStep => ({
@@ -157,7 +158,7 @@ export const TRANSACTION_SCENARIOS: JobScenario[] = [
           "ok job-migrate",
           "ok job-cancel",
           'query end: m0 concluded substatus=cancelled error="Operation canceled"',
-          'ok query-status {"running":true,"singlestep":false,"status":"running"}',
+          ...queryStatusLines(true, "running"),
           "order: mir0 status aborting before status aborting",
         ],
       },

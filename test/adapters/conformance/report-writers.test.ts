@@ -4,6 +4,11 @@ import { jsonReport } from "../../../adapters/conformance/report-json.ts";
 import { junitReport } from "../../../adapters/conformance/report-junit.ts";
 import { cell, markdownReport } from "../../../adapters/conformance/report-md.ts";
 import { textReport } from "../../../adapters/conformance/report-text.ts";
+import {
+  jsonVersionsReport,
+  markdownVersionsReport,
+  textVersionsReport,
+} from "../../../adapters/conformance/report-versions.ts";
 import { sampleReport } from "./sample-report.ts";
 
 describe("text report", () => {
@@ -96,5 +101,30 @@ describe("JUnit report", () => {
     if (first) first.name = "bell\u0007name";
     const parsed = (await parse(junitReport(report))) as { testsuite: { testcase: { name: string }[] }[] };
     expect(parsed.testsuite[0]?.testcase[0]?.name).toBe("bellname");
+  });
+});
+
+describe("report over several QEMU versions", () => {
+  const older = sampleReport();
+  const newer = sampleReport();
+  newer.qemu = { ...newer.qemu, version: { qemu: { major: 10, minor: 0, micro: 2 }, package: "" } };
+  newer.scenarios = newer.scenarios.map((s) => ({ ...s, status: "pass" as const }));
+  newer.passed = newer.scenarios.length;
+  newer.failed = 0;
+  newer.skipped = 0;
+  it("has a column per version, one row per scenario, the totals, then each failing version's details", () => {
+    const text = textVersionsReport([older, newer]);
+    const header = text.split("\n").find((l) => l.startsWith("scenario"));
+    expect(header).toMatch(/^scenario +\S+ +10\.0\.2$/);
+    expect(text).toMatch(/^verbs\/a\|b <&> +FAIL +pass$/m);
+    expect(text).toMatch(/^jobs\/unknown-status-held +skip +pass$/m);
+    expect(text).toMatch(/^passed\/failed\/skipped +1\/1\/1 +3\/0\/0$/m);
+    expect(text.match(/^---- /gm)).toHaveLength(1);
+    expect(text).toContain("≠ ok job-pause");
+  });
+  it("gives markdown a column per version and JSON one report per version", () => {
+    expect(markdownVersionsReport([older, newer])).toMatch(/^\| `verbs\/a\\\|b <&>` \| ❌ \| ✅ \|$/m);
+    const json = JSON.parse(jsonVersionsReport([older, newer]));
+    expect(json.versions.map((v: { passed: number }) => v.passed)).toEqual([1, 3]);
   });
 });

@@ -69,6 +69,35 @@ describe("MigrationJob", () => {
     ]);
   });
 
+  it("follows QEMU 10.0's postcopy switch through device into postcopy-active, without anomaly", () => {
+    const anomalies: string[] = [];
+    const events: string[] = [];
+    const job = new MigrationJob(
+      { id: "j", direction: "outgoing", postcopy: true, uri: "u", autoFinalize: true, autoDismiss: false },
+      {
+        statusChanged: (_id, s) => events.push(`status ${s}`),
+        substatusChanged: (_id, s) => events.push(`sub ${s}`),
+        anomaly: (_id, message) => anomalies.push(message),
+      },
+    );
+    job.announce();
+    for (const s of ["setup", "active", "device", "postcopy-active", "completed"]) job.observe(s);
+    expect(events).toEqual([
+      "status created",
+      "status running",
+      "sub setup",
+      "status ready",
+      "sub active",
+      "sub device",
+      "sub postcopy-active",
+      "status waiting",
+      "status pending",
+      "status concluded",
+      "sub completed",
+    ]);
+    expect(anomalies).toEqual([]);
+  });
+
   it("an undeclared jump into failure still shows aborting (device → cancelled, a lost cancel race)", () => {
     const { events } = traceOf("outgoing", false, [
       "setup",

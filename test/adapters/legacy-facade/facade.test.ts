@@ -30,8 +30,10 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 /** Statuses a command defers until after its reply are told on the next turn of the loop. */
 const afterReply = () => new Promise((resolve) => setImmediate(resolve));
 
-async function setup() {
+async function setup(qemuVersion: JsonObject = {}, qmpSchema: JsonValue = {}) {
   const backend = new FakeJobBackend();
+  backend.qemuVersion = qemuVersion;
+  backend.qmpSchema = qmpSchema;
   const facade = await LegacyFacade.attach(backend, { settleTimeoutMs: 300 });
   const client = new FakeClient();
   facade.addClient(client);
@@ -291,15 +293,56 @@ describe("legacy facade over a job backend", () => {
     expect(backend.caps.get("events")).toBe(true); // the facade's own subscription
   });
 
-  it("an incoming migration announces setup to every client, events on or not", async () => {
-    const { backend, client, call } = await setup();
-    const reply = call("migrate-incoming", { uri: "tcp:0:1" });
-    await tick();
-    backend.sub(JOB, "setup");
-    await reply;
-    await afterReply();
-    backend.sub(JOB, "active");
-    expect(client.events()).toEqual(["MIGRATION setup"]);
+  it("an incoming setup reaches every client over QEMU 7.2 (or no version), only those with events over 10.0", async () => {
+    const cases = [
+      [{}, ["MIGRATION setup"]],
+      [{ qemu: { major: 7, minor: 2, micro: 0 }, package: "" }, ["MIGRATION setup"]],
+      [{ qemu: { major: 10, minor: 0, micro: 2 }, package: "" }, []],
+    ] as const;
+    for (const [version, seen] of cases) {
+      const { backend, client, call } = await setup(version);
+      const reply = call("migrate-incoming", { uri: "tcp:0:1" });
+      await tick();
+      backend.sub(JOB, "setup");
+      await reply;
+      await afterReply();
+      backend.sub(JOB, "active");
+      expect(client.events(), JSON.stringify(version)).toEqual(seen);
+    }
+  });
+
+  it("never tells a status the backend's schema lacks (libvirt fails on one); tells it without a schema", async () => {
+    const statuses = ["none", "setup", "active", "completed"];
+    const schema = [
+      { name: "query-migrate", "meta-type": "command", "arg-type": "0", "ret-type": "1" },
+      { name: "1", "meta-type": "object", members: [{ name: "status", type: "2" }] },
+      { name: "2", "meta-type": "enum", values: statuses },
+    ];
+    for (const [qmpSchema, seen] of [
+      [schema, ["MIGRATION setup", "MIGRATION active", "MIGRATION completed"]],
+      [{}, ["MIGRATION setup", "MIGRATION active", "MIGRATION x-future", "MIGRATION completed"]],
+    ] as const) {
+      const { backend, client, eventsOn, migrate } = await setup({}, qmpSchema as unknown as JsonValue);
+      await eventsOn();
+      await migrate();
+      for (const status of ["active", "x-future", "completed"]) backend.sub(JOB, status);
+      await afterReply();
+      expect(client.events()).toEqual(seen);
+    }
+  });
+
+  it("a listening destination reports status setup over QEMU 10.0, only its address over 7.2", async () => {
+    for (const [major, minor, expected] of [
+      [7, 2, { "socket-address": [] }],
+      [10, 0, { "socket-address": [], status: "setup" }],
+    ] as const) {
+      const { backend, call } = await setup({ qemu: { major, minor, micro: 0 }, package: "" });
+      const reply = call("migrate-incoming", { uri: "tcp:0:1" });
+      await tick();
+      backend.sub(JOB, "setup", { "socket-address": [] });
+      await reply;
+      expect(await call("query-migrate"), `${major}.${minor}`).toEqual(expected);
+    }
   });
 
   it("a failure the backend invented for a vanished QEMU is not told; one QEMU announced is", async () => {

@@ -30,6 +30,10 @@ export class FakeJobBackend implements Upstream {
     ["pause-before-switchover", false],
   ]);
   readonly oobEnabled = false;
+  /** What query-version answers (the QEMU behind the job facade); default: nothing useful. */
+  qemuVersion: JsonObject = {};
+  /** What query-qmp-schema answers; default: not a schema (the facade then assumes nothing). */
+  qmpSchema: JsonValue = {};
   /** Set to make the next job-migrate fail with this text. */
   refuseNext: string | undefined;
   /** Runs when a command arrives, before the answer: may move jobs, or throw to refuse it. */
@@ -110,6 +114,10 @@ export class FakeJobBackend implements Upstream {
       case "job-dismiss":
         this.jobs.delete(String(args.id));
         return {};
+      case "query-version":
+        return this.qemuVersion;
+      case "query-qmp-schema":
+        return this.qmpSchema;
       default:
         return {};
     }

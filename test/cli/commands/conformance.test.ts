@@ -1,8 +1,9 @@
 /**
- * `jobshim conformance` end to end on real QEMU 7.2: the whole catalogue once (JSON report, all
- * green, none skipped, progress on stderr), and a deliberately broken QEMU (a wrapper that drops
+ * `jobshim conformance` end to end on every real QEMU installed (7.2 and 10.0, see
+ * test/helpers/qemu-binaries.ts): the whole catalogue once per version (JSON report, all green,
+ * none skipped, progress on stderr), and a deliberately broken QEMU (a wrapper that drops
  * `-incoming defer`, so no destination can listen) to show a failure's exit code and its
- * expected and observed traces. Takes about two minutes: scenarios run one after another.
+ * expected and observed traces. Takes several minutes per version: scenarios run one after another.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findQemuBinary } from "../../../adapters/qemu-pair.ts";
 import { migrationSkipReason } from "../../helpers/migration-pair.ts";
+import { qemuBinaries } from "../../helpers/qemu-binaries.ts";
 import { runJobshim } from "../run-jobshim.ts";
 
 const skip = migrationSkipReason();
@@ -31,28 +33,38 @@ describe("jobshim conformance: usage errors", () => {
   });
 });
 
-describe.skipIf(skip !== undefined)("jobshim conformance on QEMU 7.2", () => {
-  it("runs the whole catalogue: every scenario passes, none skipped, JSON report, exit 0", {
-    timeout: 600_000,
-  }, () => {
-    const run = runJobshim(["conformance", "--qemu", findQemuBinary() as string, "--report", "json"]);
-    const report = JSON.parse(run.stdout);
-    const failures = report.scenarios.filter((s: { status: string }) => s.status !== "pass");
-    expect(failures).toEqual([]);
-    expect(run.status).toBe(0);
-    expect(report.scenarios.length).toBeGreaterThanOrEqual(40);
-    expect([report.failed, report.skipped, report.passed]).toEqual([0, 0, report.scenarios.length]);
-    expect(report.qemu).toMatchObject({ qemu: { major: 7, minor: 2 }, nativeMigrationJob: false });
-    for (const s of report.scenarios)
-      expect(Object.keys(s)).toEqual(expect.arrayContaining(["name", "tags", "status"]));
-    // Progress: a header, then one line per scenario as it finishes.
-    const progress = run.stderr.split("\n").filter((l) => /^\[\d+\/\d+\] pass /.test(l));
-    expect(progress).toHaveLength(report.scenarios.length);
-    console.log(
-      `conformance: ${report.passed} scenarios passed in ${(report.durationMs / 1000).toFixed(1)} s`,
-    );
-  });
+const versions = skip === undefined ? qemuBinaries() : [];
 
+describe.each(versions.map((qemu) => [qemu.version, qemu] as const))(
+  "jobshim conformance on QEMU %s",
+  (_, qemu) => {
+    it("runs the whole catalogue: every scenario passes, none skipped, JSON report, exit 0", {
+      timeout: 900_000,
+    }, () => {
+      const run = runJobshim(["conformance", "--qemu", qemu.binary, "--report", "json"]);
+      const report = JSON.parse(run.stdout);
+      const failures = report.scenarios.filter((s: { status: string }) => s.status !== "pass");
+      expect(failures).toEqual([]);
+      expect(run.status).toBe(0);
+      expect(report.scenarios.length).toBeGreaterThanOrEqual(40);
+      expect([report.failed, report.skipped, report.passed]).toEqual([0, 0, report.scenarios.length]);
+      expect(report.qemu).toMatchObject({
+        qemu: { major: qemu.major, minor: qemu.minor },
+        nativeMigrationJob: false,
+      });
+      for (const s of report.scenarios)
+        expect(Object.keys(s)).toEqual(expect.arrayContaining(["name", "tags", "status"]));
+      // Progress: a header, then one line per scenario as it finishes.
+      const progress = run.stderr.split("\n").filter((l) => /^\[\d+\/\d+\] pass /.test(l));
+      expect(progress).toHaveLength(report.scenarios.length);
+      console.log(
+        `conformance on ${qemu.version}: ${report.passed} scenarios passed in ${(report.durationMs / 1000).toFixed(1)} s`,
+      );
+    });
+  },
+);
+
+describe.skipIf(skip !== undefined)("jobshim conformance on a broken QEMU", () => {
   it("fails with exit 1 and shows expected against observed when the QEMU misbehaves", {
     timeout: 120_000,
   }, () => {
