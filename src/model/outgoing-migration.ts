@@ -4,6 +4,8 @@
  * rest fits in `downtime-limit` the guest stops, optionally waits in pre-switchover (then device),
  * sends the rest and completes. `migrate-start-postcopy` switches to postcopy-active instead; a
  * broken link fails a precopy and pauses a postcopy. Every step is driven by the model's clock.
+ * Where QEMU 10.0 walks differently (every switchover passes `device`, postcopy-recover-setup,
+ * cancel refused in postcopy), the host's profile says so.
  */
 import type { JsonObject } from "../qmp/json-value.ts";
 import { QmpCommandError } from "../qmp/server-session.ts";
@@ -21,6 +23,7 @@ export const RUNNING_STATES = new Set([
   "postcopy-active",
   "postcopy-paused",
   "postcopy-recover",
+  "postcopy-recover-setup",
   "device",
   "cancelling",
   "pre-switchover",
@@ -35,8 +38,16 @@ const WITH_STATS = new Set([
   "device",
   "postcopy-paused",
   "postcopy-recover",
+  "postcopy-recover-setup",
 ]);
 const POSTCOPY = new Set(["postcopy-active", "postcopy-recover"]);
+/** 10.0's migration_in_postcopy(): where migrate_cancel is refused. */
+const IN_POSTCOPY = new Set([
+  "postcopy-active",
+  "postcopy-paused",
+  "postcopy-recover-setup",
+  "postcopy-recover",
+]);
 
 export interface OutgoingTiming {
   /** Wall time of the setup phase (ms). */
@@ -84,6 +95,9 @@ export class OutgoingMigration implements StreamEnd {
     if (this.host.runState === "inmigrate") throw generic("Guest is waiting for an incoming migration");
     if (this.host.runState === "postmigrate")
       throw generic("Can't migrate the vm that was paused due to previous migration");
+    // 10.0 parses the URI before it leaves `none`; 7.2 after it entered setup.
+    if (this.host.profile.version === "10.0" && !socketAddressOf(uri))
+      throw generic(`unknown migration protocol: ${uri}`);
     this.reset();
     this.set("setup");
     if (!socketAddressOf(uri)) {
@@ -106,12 +120,17 @@ export class OutgoingMigration implements StreamEnd {
     this.host.clock.schedule(this.timing.setupMs, () => this.setupDone());
   }
 
-  /** `migrate_cancel`: nothing to do unless a migration runs. */
+  /** `migrate_cancel`: nothing to do unless a migration runs; refused in postcopy on 10.0. */
   cancel(): void {
+    if (this.host.profile.cancelRefusedInPostcopy && IN_POSTCOPY.has(this.state))
+      throw generic("Postcopy migration in progress, cannot cancel.");
     if (!this.running || this.state === "cancelling") return;
     const from = this.state;
     this.set("cancelling");
     if (from === "setup") return; // the setup step ends it
+    // 10.0 shuts the channel down under a thread waiting in pre-switchover: its error stays.
+    if (from === "pre-switchover" && this.host.profile.version === "10.0")
+      this.errorDesc = "Channel error: Input/output error";
     this.cancelTimer = this.host.clock.schedule(this.timing.tickMs, () => this.end("cancelled"));
   }
 
@@ -137,7 +156,10 @@ export class OutgoingMigration implements StreamEnd {
 
   /** `migrate-pause` on the source, or a network fault: the link is cut. */
   pause(): boolean {
-    if (this.state !== "postcopy-active") return false;
+    const pausable =
+      this.state === "postcopy-active" ||
+      (this.host.profile.postcopyRecoverSetup && this.state === "postcopy-recover");
+    if (!pausable) return false;
     this.stream?.cut();
     return true;
   }
@@ -159,10 +181,16 @@ export class OutgoingMigration implements StreamEnd {
   info(): JsonObject {
     const s = this.state;
     if (s === "none") return {};
-    if (s === "failed") return this.errorDesc ? { status: s, "error-desc": this.errorDesc } : { status: s };
-    if (s === "completed") return { status: s, ...this.times(), ram: this.ram.stats() };
-    if (WITH_STATS.has(s)) return { status: s, ...this.times(), ram: this.ram.stats() };
+    if (s === "failed" || s === "cancelled")
+      return this.errorDesc ? { status: s, "error-desc": this.errorDesc } : { status: s };
+    if (s === "completed" || WITH_STATS.has(s)) return { status: s, ...this.times(), ram: this.ramStats() };
     return { status: s };
+  }
+
+  private ramStats(): JsonObject {
+    const stats = this.ram.stats();
+    if (!this.host.profile.ramSkipped) delete stats.skipped;
+    return stats;
   }
 
   private times(): JsonObject {
@@ -188,6 +216,12 @@ export class OutgoingMigration implements StreamEnd {
 
   private setupDone(): void {
     if (this.state !== "setup" && this.state !== "cancelling") return;
+    if (this.state === "cancelling" && this.host.profile.version === "10.0") {
+      // 10.0 (one of its two interleavings; see the equivalence test): cancelled, then the pass.
+      this.end("cancelled");
+      this.sync();
+      return;
+    }
     this.sync();
     if (this.state === "cancelling") {
       this.end("cancelled");
@@ -233,6 +267,7 @@ export class OutgoingMigration implements StreamEnd {
       this.set("pre-switchover");
       return;
     }
+    if (this.host.profile.deviceOnEverySwitchover) this.set("device");
     this.finalPass();
   }
 
@@ -246,9 +281,17 @@ export class OutgoingMigration implements StreamEnd {
   }
 
   private startPostcopy(): void {
-    this.set("postcopy-active");
-    this.guestWasRunning = this.host.stopGuest("finish-migrate");
-    this.sync();
+    if (this.host.profile.deviceOnEverySwitchover) {
+      // 10.0: the guest stops and the devices go in `device`, then postcopy starts.
+      this.guestWasRunning = this.host.stopGuest("finish-migrate");
+      this.set("device");
+      this.sync();
+      this.set("postcopy-active");
+    } else {
+      this.set("postcopy-active");
+      this.guestWasRunning = this.host.stopGuest("finish-migrate");
+      this.sync();
+    }
     this.peer?.postcopyStarted();
   }
 
@@ -263,6 +306,7 @@ export class OutgoingMigration implements StreamEnd {
 
   private resume(uri: string): void {
     if (this.state !== "postcopy-paused") throw generic("Cannot resume if there is no paused migration");
+    if (this.host.profile.postcopyRecoverSetup) this.set("postcopy-recover-setup");
     const endpoint = this.host.links.connect(uri);
     if (!endpoint) return;
     this.stream = new MigrationStream(this);

@@ -57,9 +57,13 @@ const line = (action: Action, reply: string, events: string[]) =>
     "\n",
   );
 
-/** The legacy model's own trace: what a QEMU 7.2 client sees (with jobshim's declared deviations). */
-export function specTrace(sequence: readonly Action[], queryEach = false): string[] {
-  let state = legacy.INITIAL;
+/** The legacy model's own trace: what a client of QEMU `version` sees (with jobshim's declared deviations). */
+export function specTrace(
+  sequence: readonly Action[],
+  queryEach = false,
+  version: legacy.LegacyVersion = "7.2",
+): string[] {
+  let state = legacy.initialOf(version);
   return sequence.map((action) => {
     const step = runSpec(state, action);
     state = step.state;
@@ -75,9 +79,9 @@ export function specTrace(sequence: readonly Action[], queryEach = false): strin
 function deviation(s: legacy.LegacyState, action: Action): legacy.Step | undefined {
   const refuse = (desc: string): legacy.Step => ({ state: s, reply: { ok: false, desc }, statuses: [] });
   const command = action.command?.name;
-  // Tension 2: cancel is refused in every postcopy state, with QEMU 10.0's text.
+  // Tension 2: cancel is refused in every postcopy state, with QEMU 10.0's text (10.0 itself does).
   if (command === "migrate_cancel" && legacy.POSTCOPY.includes(s.status))
-    return refuse("Postcopy migration in progress, cannot cancel.");
+    return refuse(legacy.CANCEL_REFUSED_IN_POSTCOPY);
   // Tension 1: the switchover hold is a precopy feature; a postcopy job cannot hold.
   if (
     command === "migrate" &&
@@ -159,9 +163,13 @@ export async function quiesce(jobs: JobFacade): Promise<void> {
   }
 }
 
-/** The same sequence through legacy facade ∘ job facade ∘ scripted QEMU. */
-export async function stackTrace(sequence: readonly Action[], queryEach = false): Promise<string[]> {
-  const qemu = new ScriptedQemu();
+/** The same sequence through legacy facade ∘ job facade ∘ scripted QEMU of `version`. */
+export async function stackTrace(
+  sequence: readonly Action[],
+  queryEach = false,
+  version: legacy.LegacyVersion = "7.2",
+): Promise<string[]> {
+  const qemu = new ScriptedQemu(version);
   const { jobs, facade, client, run } = await startStack(qemu);
   const out: string[] = [];
   try {
