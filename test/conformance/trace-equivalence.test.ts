@@ -15,8 +15,9 @@
  * 10.0's: every switchover passes device, cancel refused in postcopy by QEMU itself, 10.0's
  * texts). The facades on this branch are not version-aware yet (issue 14 part 3), so on 10.0 the
  * test does not expect zero divergences: it explores everything and requires the set of
- * divergence signatures to be exactly KNOWN_10 — a new divergence fails, and so does a known one
- * that went away (then delete it here).
+ * divergence signatures to be exactly the known ones (KNOWN_10) — a new divergence fails, and so
+ * does a known one that went away (then delete it here). Only a sequence's first divergence is
+ * counted: a divergence behind an earlier one in the same sequence is not seen.
  */
 import { describe, expect, it } from "vitest";
 import type { LegacyVersion } from "./legacy-model.ts";
@@ -92,15 +93,19 @@ async function exploreSignatures(runs: Iterable<Action[]>, queryEach: boolean, v
   return { explored, signatures };
 }
 
+const PAUSE_TEXT_10 =
+  "pause: model «pause -> error migrate-pause is currently only supported during postcopy-active or postcopy-recover state» / facades «pause -> error migrate-pause is currently only supported during postcopy-active state»";
+const POSTCOPY_VIA_DEVICE_10 =
+  'advance: model «  ! MIGRATION postcopy-active» / facades «  query -> {"status":"device"}»';
+
 /**
  * The divergences of legacy ∘ jobs ∘ QEMU 10.0 from QEMU 10.0 itself, each with its cause, while
  * the facades speak 7.2 whatever their upstream is (issue 14 part 3 makes them version-aware on
- * another branch; once merged, these must go). Found by this test; nothing else diverges.
+ * another branch; once merged, these must go). Found by this test: no other first divergence.
  */
 const KNOWN_10: Record<string, string> = {
-  "pause: model «pause -> error migrate-pause is currently only supported during postcopy-active or postcopy-recover state» / facades «pause -> error migrate-pause is currently only supported during postcopy-active state»":
-    "the legacy facade answers migrate-pause outside postcopy itself, with 7.2's text",
-  'advance: model «  ! MIGRATION postcopy-active» / facades «  query -> {"status":"device"}»':
+  [PAUSE_TEXT_10]: "the legacy facade answers migrate-pause outside postcopy itself, with 7.2's text",
+  [POSTCOPY_VIA_DEVICE_10]:
     "10.0 enters postcopy through device; the job facade's mapping has no device → postcopy-active step (7.2 never takes it), so the job stays in device and the legacy client never hears postcopy-active (issue 14: 'a postcopy started through the job API never reaches postcopy-active')",
 };
 
@@ -146,9 +151,10 @@ describe("legacy facade ∘ job facade ∘ QEMU 7.2 is trace-equivalent to the l
 });
 
 describe("legacy facade ∘ job facade ∘ QEMU 10.0 against the legacy model of 10.0", () => {
-  const expectKnown = (signatures: Map<string, number>) => {
-    for (const [text, count] of signatures) console.log(`  ${count} × ${text}`);
-    expect([...signatures.keys()].sort()).toEqual(Object.keys(KNOWN_10).sort());
+  /** Exactly `expected` of KNOWN_10 (depth A is too shallow to reach postcopy through device). */
+  const expectKnown = (signatures: Map<string, number>, expected: string[]) => {
+    for (const [text, count] of signatures) console.log(`  ${count} × ${text}: ${KNOWN_10[text] ?? "NEW"}`);
+    expect([...signatures.keys()].sort()).toEqual([...expected].sort());
   };
 
   it("the 10.0 model itself passes device on a plain switchover and refuses cancel in postcopy", () => {
@@ -169,7 +175,7 @@ describe("legacy facade ∘ job facade ∘ QEMU 10.0 against the legacy model of
     const { explored, signatures } = await exploreSignatures(sequences(ACTIONS, DEPTH_A), false, "10.0");
     console.log(`trace equivalence 10.0 A: ${explored} sequences, ${Date.now() - started} ms`);
     expect(explored).toBe(ACTIONS.length ** DEPTH_A);
-    expectKnown(signatures);
+    expectKnown(signatures, [PAUSE_TEXT_10]);
   });
 
   it(`B: ${PRELUDES.length} preludes × ${MIGRATION_ACTIONS.length}^${DEPTH_B} sequences: only the known divergences`, {
@@ -179,6 +185,6 @@ describe("legacy facade ∘ job facade ∘ QEMU 10.0 against the legacy model of
     const { explored, signatures } = await exploreSignatures(withPreludes(DEPTH_B), true, "10.0");
     console.log(`trace equivalence 10.0 B: ${explored} sequences, ${Date.now() - started} ms`);
     expect(explored).toBe(PRELUDES.length * MIGRATION_ACTIONS.length ** DEPTH_B);
-    expectKnown(signatures);
+    expectKnown(signatures, [PAUSE_TEXT_10, POSTCOPY_VIA_DEVICE_10]);
   });
 });
