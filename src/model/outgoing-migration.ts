@@ -72,6 +72,8 @@ export class OutgoingMigration implements StreamEnd {
   private guestWasRunning = false;
   /** The guest is stopped for the switchover: no more passes. */
   private switching = false;
+  /** The migration thread runs (a turn of the event loop after `migrate`). */
+  private threadStarted = false;
 
   constructor(
     private readonly host: ModelHost,
@@ -100,6 +102,10 @@ export class OutgoingMigration implements StreamEnd {
       throw generic(`unknown migration protocol: ${uri}`);
     this.reset();
     this.set("setup");
+    this.threadStarted = false;
+    this.host.clock.schedule(0, () => {
+      this.threadStarted = true;
+    });
     if (!socketAddressOf(uri)) {
       this.fail(undefined);
       throw generic("Parameter 'uri' expects a valid migration protocol");
@@ -127,11 +133,31 @@ export class OutgoingMigration implements StreamEnd {
     if (!this.running || this.state === "cancelling") return;
     const from = this.state;
     this.set("cancelling");
+    if (from === "setup" && this.host.profile.version === "10.0") {
+      this.cancelSetup10();
+      return;
+    }
     if (from === "setup") return; // the setup step ends it
     // 10.0 shuts the channel down under a thread waiting in pre-switchover: its error stays.
     if (from === "pre-switchover" && this.host.profile.version === "10.0")
       this.errorDesc = "Channel error: Input/output error";
     this.cancelTimer = this.host.clock.schedule(this.timing.tickMs, () => this.end("cancelled"));
+  }
+
+  /**
+   * 10.0, a cancel in setup: the reply goes first, then the thread notices. A cancel sent with
+   * `migrate` (same write) finds the thread not started: `cancelled`, then the setup's pass. A
+   * later one finds it in ram_save_setup, which fails on the shut channel: the pass, then
+   * `cancelled` with that error.
+   */
+  private cancelSetup10(): void {
+    const inRamSaveSetup = this.threadStarted;
+    if (inRamSaveSetup) this.errorDesc = "ram_save_setup failed: Input/output error";
+    this.cancelTimer = this.host.clock.schedule(this.timing.tickMs, () => {
+      if (inRamSaveSetup) this.sync();
+      this.end("cancelled");
+      if (!inRamSaveSetup) this.sync();
+    });
   }
 
   /** `migrate-continue`. */
@@ -216,12 +242,7 @@ export class OutgoingMigration implements StreamEnd {
 
   private setupDone(): void {
     if (this.state !== "setup" && this.state !== "cancelling") return;
-    if (this.state === "cancelling" && this.host.profile.version === "10.0") {
-      // 10.0 (one of its two interleavings; see the equivalence test): cancelled, then the pass.
-      this.end("cancelled");
-      this.sync();
-      return;
-    }
+    if (this.state === "cancelling" && this.host.profile.version === "10.0") return; // cancel() ends it
     this.sync();
     if (this.state === "cancelling") {
       this.end("cancelled");

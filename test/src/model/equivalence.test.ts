@@ -47,11 +47,11 @@ const comparable = (version: ModelVersion, traces: Traces): Traces =>
  */
 const attempts = (scenario: Scenario, version: ModelVersion) => (scenario.racesOn?.[version] ? 4 : 1);
 
-/** Legacy scenarios where real QEMU races with itself (as `racesOn` in catalogue.ts). */
-const LEGACY_RACES: Partial<Record<ModelVersion, Record<string, string>>> = {
+/** Legacy scenarios not compared on a version, and why; the skip is printed on every run. */
+const LEGACY_NOT_COMPARED: Partial<Record<ModelVersion, Record<string, string>>> = {
   "10.0": {
     "cancel-in-setup":
-      "QEMU 10.0's migration thread may still be in ram_save_setup when the cancel shuts the channel (then `cancelled` comes later, with an error-desc)",
+      "real QEMU 10.0 gave three interleavings of this scenario in successive runs here (cancelled before the migrate_cancel reply; after it; after it with error-desc 'ram_save_setup failed: Input/output error'): not comparable event by event. The model's cancel in setup is compared in this directory's 'cancel in setup' (cancel in the same write as migrate)",
   },
 };
 
@@ -107,7 +107,10 @@ for (const version of knownQemuVersions) {
   }
 
   describe.skipIf(binary === undefined)(`model ${version} vs QEMU ${version}: the legacy catalogue`, () => {
-    for (const scenario of LEGACY_CATALOGUE)
+    const notCompared = LEGACY_NOT_COMPARED[version] ?? {};
+    for (const [name, why] of Object.entries(notCompared))
+      it.skip(`${name} — NOT COMPARED on QEMU ${version}: ${why}`, () => undefined);
+    for (const scenario of LEGACY_CATALOGUE.filter((s) => !(s.name in notCompared)))
       it(
         scenario.name,
         async () => {
@@ -120,12 +123,7 @@ for (const version of knownQemuVersions) {
             }
           };
           const model = await run(modelTarget);
-          const race = LEGACY_RACES[version]?.[scenario.name];
-          let real = await run(qemuTarget);
-          for (let i = 1; race && i < 4 && JSON.stringify(real) !== JSON.stringify(model); i++) {
-            console.warn(`${scenario.name} on QEMU ${version}: ${race}; running again`);
-            real = await run(qemuTarget);
-          }
+          const real = await run(qemuTarget);
           expect(model).toEqual(real);
         },
         TIMEOUT,
