@@ -7,6 +7,5 @@ export {
   type ModelProfile,
   type ModelVersion,
   modelProfile,
-  parseModelVersion,
 } from "./profile.ts";
 export { QemuModel, type QemuModelOptions } from "./qemu-model.ts";

@@ -65,9 +65,3 @@ export function modelProfile(version: ModelVersion = "7.2"): ModelProfile {
   if (!profile) throw new Error(`unknown model version '${version}' (known: ${MODEL_VERSIONS.join(", ")})`);
   return profile;
 }
-
-/** Parses a user's `--model-version`; refuses anything but a known profile. */
-export function parseModelVersion(text: string): ModelVersion {
-  if ((MODEL_VERSIONS as readonly string[]).includes(text)) return text as ModelVersion;
-  throw new Error(`unknown model version '${text}' (known: ${MODEL_VERSIONS.join(", ")})`);
-}
