@@ -19,6 +19,22 @@ export function findQemuBinary(): string | undefined {
   return existsSync(candidate) ? candidate : undefined;
 }
 
+/** QEMU 10.0 where scripts/install-qemu-10.0.sh puts it (`$QEMU_10_0`, `$JOBSHIM_QEMU_PREFIX`). */
+export function findQemu10Binary(): string | undefined {
+  const prefix = process.env.JOBSHIM_QEMU_PREFIX ?? "/opt/jobshim/qemu-10.0";
+  const candidate = process.env.QEMU_10_0 ?? join(prefix, "bin", "qemu-system-x86_64");
+  return existsSync(candidate) ? candidate : undefined;
+}
+
+/** Every QEMU version the benchmarks run against here, oldest first. */
+export function findQemuBinaries(): { label: string; binary: string }[] {
+  const found = [
+    { label: "7.2", binary: findQemuBinary() },
+    { label: "10.0", binary: findQemu10Binary() },
+  ];
+  return found.filter((f): f is { label: string; binary: string } => f.binary !== undefined);
+}
+
 function accepts(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ path });

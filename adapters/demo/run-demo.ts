@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { startModelPair } from "../../src/model/index.ts";
+import { type ModelVersion, startModelPair } from "../../src/model/index.ts";
 import { QmpClient } from "../../src/qmp/client.ts";
 import type { JsonObject } from "../../src/qmp/json-value.ts";
 import type { QmpEvent } from "../../src/qmp/protocol.ts";
@@ -26,6 +26,8 @@ export interface DemoOptions {
   signal: AbortSignal;
   /** Run on the embedded QEMU model (src/model) even where QEMU is installed. */
   model?: boolean;
+  /** Which QEMU the model behaves as (default 7.2); given, it implies `model`. */
+  modelVersion?: ModelVersion;
 }
 
 export interface DemoSummary {
@@ -73,14 +75,20 @@ interface DemoPair {
   explain?(error: unknown): Promise<unknown>;
 }
 
-type Backend = { kind: "qemu"; binary: string } | { kind: "model"; why: string };
+type Backend = { kind: "qemu"; binary: string } | { kind: "model"; why: string; version: ModelVersion };
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   checkDemoOptions(options);
-  const binary = options.model ? undefined : findQemuBinary();
+  const model = options.model === true || options.modelVersion !== undefined;
+  const binary = model ? undefined : findQemuBinary();
+  const why = options.modelVersion
+    ? "--model-version"
+    : options.model
+      ? "--model"
+      : "qemu-system-x86_64 not found (set QEMU=PATH)";
   const backend: Backend = binary
     ? { kind: "qemu", binary }
-    : { kind: "model", why: options.model ? "--model" : "qemu-system-x86_64 not found (set QEMU=PATH)" };
+    : { kind: "model", why, version: options.modelVersion ?? "7.2" };
   const cleanups: (() => Promise<void>)[] = [];
   try {
     return await demo(backend, options, cleanups);
@@ -91,7 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
 async function startPair(backend: Backend, fillMiB: number): Promise<DemoPair> {
   if (backend.kind === "qemu") return qemuDemoPair(await startQemuPair({ fillMiB, memoryMiB: GUEST_MIB }));
-  const pair = await startModelPair({ fillMiB, ramMiB: GUEST_MIB });
+  const pair = await startModelPair({ fillMiB, ramMiB: GUEST_MIB, version: backend.version });
   return {
     source: { qmp: pair.source.qmpAddress },
     destination: { qmp: pair.destination.qmpAddress },
@@ -136,7 +144,7 @@ async function demo(
   say(
     backend.kind === "qemu"
       ? `running on real QEMU: ${backend.binary}`
-      : `running on the embedded QEMU 7.2 model, not real QEMU (${backend.why})`,
+      : `running on the embedded QEMU ${backend.version} model, not real QEMU (${backend.why})`,
   );
   say(
     `starting two ${backend.kind === "qemu" ? "QEMUs" : "models"}: source with ${options.fillMiB} MiB of random RAM, destination with -incoming defer`,

@@ -1,11 +1,13 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { DemoUnavailable, GUEST_MIB, MAX_FILL_MIB, runDemo } from "../../adapters/demo/run-demo.ts";
+import { MODEL_VERSIONS, type ModelVersion } from "../../src/model/index.ts";
 
 interface DemoFlags {
   fill: string;
   bandwidth: string;
   postcopy?: boolean;
   model?: boolean;
+  modelVersion?: ModelVersion;
 }
 
 /**
@@ -23,7 +25,13 @@ export function registerDemoCommand(program: Command): void {
     )
     .option("--bandwidth <MiB/s>", "max-bandwidth of the migration job", "32")
     .option("--postcopy", "allow postcopy and switch over with job-complete")
-    .option("--model", "run on the embedded QEMU 7.2 model (the default when qemu-system-x86_64 is missing)")
+    .option("--model", "run on the embedded QEMU model (the default when qemu-system-x86_64 is missing)")
+    .addOption(
+      new Option(
+        "--model-version <version>",
+        "which QEMU the embedded model behaves as (implies --model; default 7.2)",
+      ).choices(MODEL_VERSIONS),
+    )
     .action(async (flags: DemoFlags) => {
       const controller = new AbortController();
       const stopped = (why: string) => () =>
@@ -53,6 +61,7 @@ export function registerDemoCommand(program: Command): void {
           write: (text) => closed || process.stdout.write(text),
           signal: controller.signal,
           model: flags.model === true,
+          modelVersion: flags.modelVersion,
         });
         if (summary.outcome !== "completed") process.exitCode = 1;
       } catch (error) {

@@ -3,7 +3,9 @@
  * `migrate-incoming` announces `setup` but leaves the state `none` until a source connects;
  * then active → completed (guest started), or postcopy-active → postcopy-paused on a broken
  * link → (migrate-recover, source resumes) postcopy-recover → postcopy-active. A broken
- * precopy ends `failed` and the process exits.
+ * precopy ends `failed` and the process exits. QEMU 10.0 enters `setup` for real on
+ * `migrate-incoming` (announced only with `events`), and stays after a failure when told
+ * `exit-on-error: false`.
  */
 import type { JsonObject } from "../qmp/json-value.ts";
 import { QmpCommandError } from "../qmp/server-session.ts";
@@ -13,21 +15,31 @@ import type { ModelHost } from "./model-host.ts";
 
 const generic = (desc: string) => new QmpCommandError("GenericError", desc);
 
+/**
+ * What 10.0's destination keeps as its error after a broken precopy stream (exit-on-error off):
+ * the stream broke inside a section; QEMU says "Input/output error" when it broke between two.
+ */
+const INCOMING_FAILURE = "load of migration failed: Invalid argument";
+
 export class IncomingMigration implements IncomingEndpoint, StreamEnd {
   state = "none";
   private started = false;
   private socketAddress: JsonObject[] | undefined;
   private stream: MigrationStream | undefined;
   private crashed = false;
+  private exitOnError = true;
+  private errorDesc: string | undefined;
 
   constructor(private readonly host: ModelHost) {}
 
   /** `migrate-incoming`. */
-  start(uri: string): void {
+  start(uri: string, exitOnError = true): void {
     if (this.started) throw generic("The incoming migration has already been started");
     if (this.host.runState !== "inmigrate")
       throw generic("'-incoming' was not specified on the command line");
-    this.listen(uri);
+    this.exitOnError = exitOnError;
+    if (this.host.profile.version === "10.0") this.listen10(uri);
+    else this.listen(uri);
     this.started = true;
   }
 
@@ -51,6 +63,15 @@ export class IncomingMigration implements IncomingEndpoint, StreamEnd {
     if (!address) throw generic(`unknown migration protocol: ${uri}`);
     this.socketAddress = address;
     this.host.links.listen(uri, this);
+  }
+
+  /** QEMU 10.0: the URI is parsed first; only an accepted one enters `setup`. */
+  private listen10(uri: string): void {
+    const address = socketAddressOf(uri);
+    if (!address) throw generic(`unknown migration protocol: ${uri}`);
+    this.socketAddress = address;
+    this.host.links.listen(uri, this);
+    this.set("setup");
   }
 
   accept(stream: MigrationStream, resume: boolean): void {
@@ -85,7 +106,12 @@ export class IncomingMigration implements IncomingEndpoint, StreamEnd {
     }
     if (this.state === "completed" || this.state === "none") return;
     this.set("failed");
-    this.host.exit();
+    if (this.exitOnError) {
+      this.host.exit();
+      return;
+    }
+    this.errorDesc = INCOMING_FAILURE;
+    this.socketAddress = undefined;
   }
 
   /** The destination's part of query-migrate. */
@@ -93,6 +119,7 @@ export class IncomingMigration implements IncomingEndpoint, StreamEnd {
     const info: JsonObject = {};
     if (this.socketAddress) info["socket-address"] = this.socketAddress;
     if (this.state !== "none") info.status = this.state;
+    if (this.errorDesc) info["error-desc"] = this.errorDesc;
     return info;
   }
 

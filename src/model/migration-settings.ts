@@ -1,10 +1,12 @@
 /**
- * Migration capabilities and parameters as QEMU 7.2 lists them (names, order, defaults), with
- * the checks QEMU makes when they are set.
+ * Migration capabilities and parameters as QEMU 7.2 or 10.0 lists them (names, order, defaults),
+ * with the checks QEMU makes when they are set.
  */
 import { qapiInputSchema } from "../generated/json-schemas.ts";
 import type { JsonObject, JsonValue } from "../qmp/json-value.ts";
 import { QmpCommandError } from "../qmp/server-session.ts";
+import { CAPABILITIES_10_0, REMOVED_PARAMETERS_10_0 } from "./arguments-10.0.ts";
+import type { ModelVersion } from "./profile.ts";
 
 /**
  * QEMU 7.2's MigrationCapability values, in order, from the project's schema (schema/migration.json
@@ -51,11 +53,33 @@ export function defaultParameters(): JsonObject {
   };
 }
 
+/** QEMU 10.0's defaults: 7.2's without the members 9.1 removed, with those 8.0 – 10.0 added. */
+export function defaultParameters10(): JsonObject {
+  const params = defaultParameters();
+  for (const name of REMOVED_PARAMETERS_10_0) delete params[name];
+  return {
+    ...params,
+    "avail-switchover-bandwidth": 0,
+    "direct-io": false,
+    mode: "normal",
+    "multifd-qatzip-level": 1,
+    "vcpu-dirty-limit": 1,
+    "x-vcpu-dirty-limit-period": 1000,
+    "zero-page-detection": "multifd",
+  };
+}
+
 const MAX_DOWNTIME_MS = 2_000_000;
 
 export class MigrationSettings {
-  readonly caps = new Map<string, boolean>(CAPABILITIES.map((c) => [c, false]));
-  readonly params = defaultParameters();
+  readonly caps: Map<string, boolean>;
+  readonly params: JsonObject;
+
+  constructor(version: ModelVersion = "7.2") {
+    const names = version === "10.0" ? CAPABILITIES_10_0 : CAPABILITIES;
+    this.caps = new Map(names.map((c) => [c, false]));
+    this.params = version === "10.0" ? defaultParameters10() : defaultParameters();
+  }
 
   has(capability: string): boolean {
     return this.caps.get(capability) === true;

@@ -3,10 +3,13 @@ import type { JsonObject } from "../qmp/json-value.ts";
 import type { ModelClock } from "./clock.ts";
 import type { MigrationLinks } from "./migration-link.ts";
 import type { MigrationSettings } from "./migration-settings.ts";
+import type { ModelProfile } from "./profile.ts";
 
 export type RunState = "running" | "paused" | "inmigrate" | "postmigrate" | "finish-migrate";
 
 export interface ModelHost {
+  /** Which QEMU version the model behaves as. */
+  readonly profile: ModelProfile;
   readonly clock: ModelClock;
   readonly settings: MigrationSettings;
   readonly links: MigrationLinks;
@@ -18,6 +21,6 @@ export interface ModelHost {
   stopGuest(state: RunState): boolean;
   /** Starts the guest (RESUME). */
   startGuest(): void;
-  /** The process ends (QEMU 7.2's destination exits when an incoming migration fails). */
+  /** The process ends (the destination exits when an incoming migration fails, unless told not to on 10.0). */
   exit(): void;
 }

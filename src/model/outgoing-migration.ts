@@ -4,6 +4,8 @@
  * rest fits in `downtime-limit` the guest stops, optionally waits in pre-switchover (then device),
  * sends the rest and completes. `migrate-start-postcopy` switches to postcopy-active instead; a
  * broken link fails a precopy and pauses a postcopy. Every step is driven by the model's clock.
+ * Where QEMU 10.0 walks differently (every switchover passes `device`, postcopy-recover-setup,
+ * cancel refused in postcopy), the host's profile says so.
  */
 import type { JsonObject } from "../qmp/json-value.ts";
 import { QmpCommandError } from "../qmp/server-session.ts";
@@ -21,6 +23,7 @@ export const RUNNING_STATES = new Set([
   "postcopy-active",
   "postcopy-paused",
   "postcopy-recover",
+  "postcopy-recover-setup",
   "device",
   "cancelling",
   "pre-switchover",
@@ -35,8 +38,16 @@ const WITH_STATS = new Set([
   "device",
   "postcopy-paused",
   "postcopy-recover",
+  "postcopy-recover-setup",
 ]);
 const POSTCOPY = new Set(["postcopy-active", "postcopy-recover"]);
+/** 10.0's migration_in_postcopy(): where migrate_cancel is refused. */
+const IN_POSTCOPY = new Set([
+  "postcopy-active",
+  "postcopy-paused",
+  "postcopy-recover-setup",
+  "postcopy-recover",
+]);
 
 export interface OutgoingTiming {
   /** Wall time of the setup phase (ms). */
@@ -63,6 +74,8 @@ export class OutgoingMigration implements StreamEnd {
   private switching = false;
   /** Held in pre-switchover on the way to postcopy (pause-before-switchover with postcopy). */
   private postcopyHeld = false;
+  /** The migration thread runs (a turn of the event loop after `migrate`). */
+  private threadStarted = false;
 
   constructor(
     private readonly host: ModelHost,
@@ -86,8 +99,15 @@ export class OutgoingMigration implements StreamEnd {
     if (this.host.runState === "inmigrate") throw generic("Guest is waiting for an incoming migration");
     if (this.host.runState === "postmigrate")
       throw generic("Can't migrate the vm that was paused due to previous migration");
+    // 10.0 parses the URI before it leaves `none`; 7.2 after it entered setup.
+    if (this.host.profile.version === "10.0" && !socketAddressOf(uri))
+      throw generic(`unknown migration protocol: ${uri}`);
     this.reset();
     this.set("setup");
+    this.threadStarted = false;
+    this.host.clock.schedule(0, () => {
+      this.threadStarted = true;
+    });
     if (!socketAddressOf(uri)) {
       this.fail(undefined);
       throw generic("Parameter 'uri' expects a valid migration protocol");
@@ -108,13 +128,38 @@ export class OutgoingMigration implements StreamEnd {
     this.host.clock.schedule(this.timing.setupMs, () => this.setupDone());
   }
 
-  /** `migrate_cancel`: nothing to do unless a migration runs. */
+  /** `migrate_cancel`: nothing to do unless a migration runs; refused in postcopy on 10.0. */
   cancel(): void {
+    if (this.host.profile.cancelRefusedInPostcopy && IN_POSTCOPY.has(this.state))
+      throw generic("Postcopy migration in progress, cannot cancel.");
     if (!this.running || this.state === "cancelling") return;
     const from = this.state;
     this.set("cancelling");
+    if (from === "setup" && this.host.profile.version === "10.0") {
+      this.cancelSetup10();
+      return;
+    }
     if (from === "setup") return; // the setup step ends it
+    // 10.0 shuts the channel down under a thread waiting in pre-switchover: its error stays.
+    if (from === "pre-switchover" && this.host.profile.version === "10.0")
+      this.errorDesc = "Channel error: Input/output error";
     this.cancelTimer = this.host.clock.schedule(this.timing.tickMs, () => this.end("cancelled"));
+  }
+
+  /**
+   * 10.0, a cancel in setup: the reply goes first, then the thread notices. A cancel sent with
+   * `migrate` (same write) finds the thread not started: `cancelled`, then the setup's pass. A
+   * later one finds it in ram_save_setup, which fails on the shut channel: the pass, then
+   * `cancelled` with that error.
+   */
+  private cancelSetup10(): void {
+    const inRamSaveSetup = this.threadStarted;
+    if (inRamSaveSetup) this.errorDesc = "ram_save_setup failed: Input/output error";
+    this.cancelTimer = this.host.clock.schedule(this.timing.tickMs, () => {
+      if (inRamSaveSetup) this.sync();
+      this.end("cancelled");
+      if (!inRamSaveSetup) this.sync();
+    });
   }
 
   /** `migrate-continue`. */
@@ -144,7 +189,10 @@ export class OutgoingMigration implements StreamEnd {
 
   /** `migrate-pause` on the source, or a network fault: the link is cut. */
   pause(): boolean {
-    if (this.state !== "postcopy-active") return false;
+    const pausable =
+      this.state === "postcopy-active" ||
+      (this.host.profile.postcopyRecoverSetup && this.state === "postcopy-recover");
+    if (!pausable) return false;
     this.stream?.cut();
     return true;
   }
@@ -166,10 +214,16 @@ export class OutgoingMigration implements StreamEnd {
   info(): JsonObject {
     const s = this.state;
     if (s === "none") return {};
-    if (s === "failed") return this.errorDesc ? { status: s, "error-desc": this.errorDesc } : { status: s };
-    if (s === "completed") return { status: s, ...this.times(), ram: this.ram.stats() };
-    if (WITH_STATS.has(s)) return { status: s, ...this.times(), ram: this.ram.stats() };
+    if (s === "failed" || s === "cancelled")
+      return this.errorDesc ? { status: s, "error-desc": this.errorDesc } : { status: s };
+    if (s === "completed" || WITH_STATS.has(s)) return { status: s, ...this.times(), ram: this.ramStats() };
     return { status: s };
+  }
+
+  private ramStats(): JsonObject {
+    const stats = this.ram.stats();
+    if (!this.host.profile.ramSkipped) delete stats.skipped;
+    return stats;
   }
 
   private times(): JsonObject {
@@ -196,6 +250,7 @@ export class OutgoingMigration implements StreamEnd {
 
   private setupDone(): void {
     if (this.state !== "setup" && this.state !== "cancelling") return;
+    if (this.state === "cancelling" && this.host.profile.version === "10.0") return; // cancel() ends it
     this.sync();
     if (this.state === "cancelling") {
       this.end("cancelled");
@@ -241,6 +296,7 @@ export class OutgoingMigration implements StreamEnd {
       this.set("pre-switchover");
       return;
     }
+    if (this.host.profile.deviceOnEverySwitchover) this.set("device");
     this.finalPass();
   }
 
@@ -268,14 +324,27 @@ export class OutgoingMigration implements StreamEnd {
       this.set("pre-switchover");
       return;
     }
-    this.set("postcopy-active");
-    this.host.stopGuest("finish-migrate");
+    if (this.host.profile.deviceOnEverySwitchover) {
+      // 10.0: the guest stops and the devices go in `device`, then postcopy starts.
+      this.guestWasRunning = this.host.stopGuest("finish-migrate");
+      this.set("device");
+    } else {
+      this.set("postcopy-active");
+      this.host.stopGuest("finish-migrate");
+    }
     this.enterPostcopy();
   }
 
   private enterPostcopy(): void {
-    if (this.state !== "postcopy-active") this.set("postcopy-active");
-    this.sync();
+    // 10.0 passes `device` on the way into postcopy, also after a pre-switchover hold.
+    if (this.host.profile.deviceOnEverySwitchover && this.state === "pre-switchover") this.set("device");
+    if (this.state === "device") {
+      this.sync();
+      this.set("postcopy-active");
+    } else {
+      if (this.state !== "postcopy-active") this.set("postcopy-active");
+      this.sync();
+    }
     this.peer?.postcopyStarted();
   }
 
@@ -290,6 +359,7 @@ export class OutgoingMigration implements StreamEnd {
 
   private resume(uri: string): void {
     if (this.state !== "postcopy-paused") throw generic("Cannot resume if there is no paused migration");
+    if (this.host.profile.postcopyRecoverSetup) this.set("postcopy-recover-setup");
     const endpoint = this.host.links.connect(uri);
     if (!endpoint) return;
     this.stream = new MigrationStream(this);

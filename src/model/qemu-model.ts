@@ -1,7 +1,8 @@
 /**
- * The embedded QEMU model: an in-process QMP server that answers like QEMU 7.2 for the
- * migration and block-job subset; test/src/model/equivalence.test.ts is what it is trusted for
- * (the same scenarios on real QEMU and on the model give equal normalised traces). One model is one
+ * The embedded QEMU model: an in-process QMP server that answers like QEMU 7.2 (the default) or,
+ * with `version: "10.0"`, like QEMU 10.0 (profile.ts) for the migration and block-job subset;
+ * test/src/model/equivalence.test.ts is what it is trusted for (the same scenarios on real QEMU
+ * of each version and on the model of that profile give equal normalised traces). One model is one
  * QEMU process: a source (a running guest) or a destination (`-incoming defer`). Its `qmpAddress`
  * is a real QMP socket, so the job facade proxy and `jobshim demo` sit in front of it exactly as
  * in front of QEMU. Faults on demand: `faults.dropNetwork()`, `crash()`.
@@ -9,11 +10,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { QmpArgumentValidator } from "../qmp/argument-validator.ts";
+import { GENERATED_ARGUMENT_SCHEMAS, QmpArgumentValidator } from "../qmp/argument-validator.ts";
 import type { JsonObject, JsonValue } from "../qmp/json-value.ts";
 import { QmpServer } from "../qmp/server.ts";
 import { QmpCommandError, type QmpHandler } from "../qmp/server-session.ts";
 import type { Listener } from "../transports/listen.ts";
+import { argumentSchemas10 } from "./arguments-10.0.ts";
 import { BlockJobs } from "./block-jobs.ts";
 import { type ModelClock, realClock } from "./clock.ts";
 import { IncomingMigration } from "./incoming-migration.ts";
@@ -21,8 +23,11 @@ import { type MigrationLinks, processLinks } from "./migration-link.ts";
 import { MigrationSettings } from "./migration-settings.ts";
 import type { ModelHost, RunState } from "./model-host.ts";
 import { OutgoingMigration } from "./outgoing-migration.ts";
+import { type ModelProfile, type ModelVersion, modelProfile } from "./profile.ts";
 
 export interface QemuModelOptions {
+  /** Which QEMU the model behaves as (profile.ts). Default "7.2". */
+  version?: ModelVersion;
   /** `destination` behaves as QEMU started with `-incoming defer`. Default `source`. */
   role?: "source" | "destination";
   /** Guest RAM in MiB (default 128). */
@@ -47,6 +52,7 @@ export class QemuModel {
   readonly outgoing: OutgoingMigration;
   readonly incoming: IncomingMigration;
   readonly faults: { dropNetwork(): void };
+  readonly profile: ModelProfile;
   private readonly host: ModelHost;
   private listener: Listener | undefined;
   private dir: string | undefined;
@@ -55,6 +61,7 @@ export class QemuModel {
 
   constructor(options: QemuModelOptions = {}) {
     const clock = options.clock ?? realClock;
+    this.profile = modelProfile(options.version);
     this.host = this.makeHost(clock, options);
     const shape = {
       ramBytes: (options.ramMiB ?? 128) * MIB,
@@ -67,14 +74,13 @@ export class QemuModel {
       (event, data) => this.host.emit(event, data),
       (fn) => void clock.schedule(0, fn),
     );
-    const validator = new QmpArgumentValidator();
+    const validator = new QmpArgumentValidator(
+      this.profile.version === "10.0" ? argumentSchemas10() : GENERATED_ARGUMENT_SCHEMAS,
+    );
     this.server = new QmpServer({
       handlers: { ...this.handlers(), ...blockJobs.handlers },
       validate: validator.validate,
-      version: {
-        qemu: { micro: 0, minor: 2, major: 7 },
-        package: "Debian 1:7.2+dfsg-7+deb12u18 (jobshim model)",
-      },
+      version: this.profile.queryVersion,
       clock: () => clock.now() * 1000,
     });
     this.faults = { dropNetwork: () => this.outgoing.dropNetwork() };
@@ -117,8 +123,9 @@ export class QemuModel {
   }
 
   private makeHost(clock: ModelClock, options: QemuModelOptions): ModelHost {
-    const settings = new MigrationSettings();
+    const settings = new MigrationSettings(this.profile.version);
     const host: ModelHost = {
+      profile: this.profile,
       clock,
       settings,
       links: options.links ?? processLinks,
@@ -158,8 +165,8 @@ export class QemuModel {
       "query-status": () => this.queryStatus(),
       stop: () => void this.host.stopGuest("paused"),
       cont: () => this.cont(),
-      migrate: (a) => void out.start(String(a.uri), a.resume === true),
-      "migrate-incoming": (a) => void inc.start(String(a.uri)),
+      migrate: (a) => void out.start(this.migrationUri(a), a.resume === true),
+      "migrate-incoming": (a) => void inc.start(this.migrationUri(a), a["exit-on-error"] !== false),
       migrate_cancel: () => void out.cancel(),
       "migrate-continue": (a) => void out.continueFrom(String(a.state)),
       "migrate-start-postcopy": () => void out.requestPostcopy(),
@@ -179,7 +186,22 @@ export class QemuModel {
 
   private queryStatus(): JsonObject {
     const status = this.host.runState;
+    if (!this.profile.singlestep) return { status, running: status === "running" };
     return { status, singlestep: false, running: status === "running" };
+  }
+
+  /**
+   * The URI of `migrate`/`migrate-incoming`: `uri`, or (10.0) the main channel's address as the
+   * URI it stands for. 7.2's schema requires `uri`, so only 10.0 gets here without one.
+   */
+  private migrationUri(args: JsonObject): string {
+    const channels = Array.isArray(args.channels) && args.channels.length > 0 ? args.channels : undefined;
+    if ((args.uri === undefined) === (channels === undefined))
+      throw generic("need either 'uri' or 'channels' argument");
+    if (!channels) return String(args.uri);
+    const main = channels.find((c) => (c as JsonObject)["channel-type"] === "main") as JsonObject | undefined;
+    if (!main) throw generic("Channel list has no main entry");
+    return uriOfAddress(main.addr as JsonObject);
   }
 
   private cont(): undefined {
@@ -195,6 +217,15 @@ export class QemuModel {
       this.incoming.crashLink();
       return undefined;
     }
-    throw generic("migrate-pause is currently only supported during postcopy-active state");
+    throw generic(this.profile.pauseRefusal);
   }
+}
+
+/** A MigrationAddress as the URI QEMU would have taken for it (socket and exec; the rest unmodelled). */
+function uriOfAddress(addr: JsonObject): string {
+  if (addr.transport === "socket" && addr.type === "unix") return `unix:${String(addr.path)}`;
+  if (addr.transport === "socket" && addr.type === "inet")
+    return `tcp:${String(addr.host)}:${String(addr.port)}`;
+  if (addr.transport === "exec") return `exec:${(addr.args as string[]).join(" ")}`;
+  return `${String(addr.transport)}:`;
 }

@@ -1,6 +1,6 @@
 /**
  * QEMU's legacy migration API on the source, as a pure model (reference §2, QEMU 7.2's
- * migration.c semantics, as seen by a client): statuses, `migrate`,
+ * migration.c semantics, as seen by a client; or QEMU 10.0's, when the state says so): statuses, `migrate`,
  * `migrate_cancel`, `migrate-continue`, `migrate-start-postcopy`, `migrate-pause`,
  * `query-migrate`, capabilities (`events`, `postcopy-ram`, `pause-before-switchover`), and the
  * migration thread's progress and a broken link as environment events. No clock, no effects:
@@ -12,12 +12,17 @@
 
 export type Capability = "events" | "postcopy-ram" | "pause-before-switchover";
 
+/** Whose semantics: QEMU 7.2's (the default) or 10.0's. */
+export type LegacyVersion = "7.2" | "10.0";
+
 export interface LegacyState {
+  /** Absent: 7.2. */
+  readonly version?: LegacyVersion;
   readonly status: string;
   readonly caps: Readonly<Record<Capability, boolean>>;
   /** migrate-start-postcopy was asked during this migration (QEMU's start_postcopy flag). */
   readonly postcopyRequested: boolean;
-  /** Where the thread goes when pre-switchover is released: device, or postcopy-active. */
+  /** Where the thread goes when pre-switchover is released: device, or postcopy-active (10.0: after device). */
   readonly afterHold: string | undefined;
   readonly errorDesc: string | undefined;
 }
@@ -39,6 +44,12 @@ export const INITIAL: LegacyState = {
   errorDesc: undefined,
 };
 
+/** A fresh QEMU of `version`. */
+export const initialOf = (version: LegacyVersion): LegacyState =>
+  version === "7.2" ? INITIAL : { ...INITIAL, version };
+
+const is10 = (s: LegacyState) => s.version === "10.0";
+
 /** QEMU's migration_is_running(). */
 const RUNNING = [
   "setup",
@@ -54,6 +65,11 @@ const RUNNING = [
 ];
 const CANCELLABLE = ["setup", "active", "pre-switchover", "device", "wait-unplug"];
 export const POSTCOPY = ["postcopy-active", "postcopy-paused", "postcopy-recover"];
+/** 10.0's migration_in_postcopy(): migrate_cancel is refused there. */
+export const IN_POSTCOPY_10 = [...POSTCOPY, "postcopy-recover-setup"];
+export const CANCEL_REFUSED_IN_POSTCOPY = "Postcopy migration in progress, cannot cancel.";
+/** 10.0 shuts the channel under a thread held in pre-switchover; the error stays with `cancelled`. */
+export const HOLD_CANCEL_ERROR_10 = "Channel error: Input/output error";
 /** The error-desc of a broken migration link, as the test's scripted link reports it. */
 export const LINK_ERROR = "Unable to write to socket: Broken pipe";
 
@@ -78,17 +94,22 @@ export function migrate(s: LegacyState): Step {
 }
 
 /**
- * A silent no-op unless there is something to cancel; 7.2 obeys in postcopy too. In cancelling,
- * QEMU sets cancelling again (its compare-and-swap succeeds on the same value) and reports it again.
+ * A silent no-op unless there is something to cancel; 7.2 obeys in postcopy too, 10.0 refuses.
+ * In cancelling, QEMU sets cancelling again (its compare-and-swap succeeds on the same value) and
+ * reports it again.
  */
 export function cancel(s: LegacyState): Step {
+  if (is10(s) && IN_POSTCOPY_10.includes(s.status)) return refuse(s, CANCEL_REFUSED_IN_POSTCOPY);
   if (s.status === "cancelling") return ok(s, ["cancelling"]);
   if (!CANCELLABLE.includes(s.status) && !POSTCOPY.includes(s.status)) return ok(s);
-  return ok(enter(s, "cancelling"), ["cancelling"]);
+  const errorDesc = is10(s) && s.status === "pre-switchover" ? HOLD_CANCEL_ERROR_10 : s.errorDesc;
+  return ok(enter(s, "cancelling", { errorDesc }), ["cancelling"]);
 }
 
 export function continueFrom(s: LegacyState, state: string): Step {
   if (s.status !== state) return refuse(s, `Migration not in expected state: ${s.status}`);
+  // 10.0 always leaves the hold into device; afterHold is where device then goes.
+  if (is10(s)) return ok(enter(s, "device"), ["device"]);
   const to = s.afterHold ?? "device";
   return ok(enter(s, to, { afterHold: undefined }), [to]);
 }
@@ -101,7 +122,12 @@ export function startPostcopy(s: LegacyState): Step {
 }
 
 export function pause(s: LegacyState): Step {
-  if (s.status !== "postcopy-active")
+  if (is10(s) && s.status !== "postcopy-active" && s.status !== "postcopy-recover")
+    return refuse(
+      s,
+      "migrate-pause is currently only supported during postcopy-active or postcopy-recover state",
+    );
+  if (!is10(s) && s.status !== "postcopy-active")
     return refuse(s, "migrate-pause is currently only supported during postcopy-active state");
   return ok(enter(s, "postcopy-paused"), ["postcopy-paused"]);
 }
@@ -125,11 +151,18 @@ export function advance(s: LegacyState): Step {
       return to("active");
     case "active": {
       const postcopy = s.postcopyRequested && s.caps["postcopy-ram"];
+      if (is10(s)) {
+        // 10.0: every switchover, precopy or postcopy, passes device (after the hold, if any).
+        const afterHold = postcopy ? "postcopy-active" : "completed";
+        return to(s.caps["pause-before-switchover"] ? "pre-switchover" : "device", { afterHold });
+      }
       const after = postcopy ? "postcopy-active" : "device";
       if (s.caps["pause-before-switchover"]) return to("pre-switchover", { afterHold: after });
       return to(postcopy ? "postcopy-active" : "completed");
     }
     case "device":
+      if (is10(s)) return to(s.afterHold ?? "completed", { afterHold: undefined });
+      return to("completed");
     case "postcopy-active":
       return to("completed");
     case "cancelling":

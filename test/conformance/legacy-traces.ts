@@ -57,9 +57,13 @@ const line = (action: Action, reply: string, events: string[]) =>
     "\n",
   );
 
-/** The legacy model's own trace: what a QEMU 7.2 client sees (the legacy facade declares no deviation). */
-export function specTrace(sequence: readonly Action[], queryEach = false): string[] {
-  let state = legacy.INITIAL;
+/** The legacy model's own trace: what a client of QEMU `version` sees (the legacy facade declares no deviation). */
+export function specTrace(
+  sequence: readonly Action[],
+  queryEach = false,
+  version: legacy.LegacyVersion = "7.2",
+): string[] {
+  let state = legacy.initialOf(version);
   return sequence.map((action) => {
     const step = runSpec(state, action);
     state = step.state;
@@ -136,9 +140,13 @@ export async function quiesce(jobs: JobFacade): Promise<void> {
   }
 }
 
-/** The same sequence through legacy facade ∘ job facade ∘ scripted QEMU. */
-export async function stackTrace(sequence: readonly Action[], queryEach = false): Promise<string[]> {
-  const qemu = new ScriptedQemu();
+/** The same sequence through legacy facade ∘ job facade ∘ scripted QEMU of `version`. */
+export async function stackTrace(
+  sequence: readonly Action[],
+  queryEach = false,
+  version: legacy.LegacyVersion = "7.2",
+): Promise<string[]> {
+  const qemu = new ScriptedQemu(version);
   const { jobs, facade, client, run } = await startStack(qemu);
   const out: string[] = [];
   try {

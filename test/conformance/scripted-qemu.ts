@@ -1,5 +1,5 @@
 /**
- * A legacy QEMU scripted by the pure legacy model (scripted-upstream.ts does the talking): it
+ * A legacy QEMU (7.2, or 10.0) scripted by the pure legacy model (scripted-upstream.ts does the talking): it
  * answers the migration commands the facade sends and announces the model's statuses only while
  * its own `events` capability is on.
  */
@@ -10,8 +10,8 @@ import { ScriptedUpstream, type ScriptStep } from "./scripted-upstream.ts";
 const CAPS: legacy.Capability[] = ["events", "postcopy-ram", "pause-before-switchover"];
 
 export class ScriptedQemu extends ScriptedUpstream<legacy.LegacyState> {
-  constructor() {
-    super(legacy.INITIAL, CAPS, "GenericError");
+  constructor(version: legacy.LegacyVersion = "7.2") {
+    super(legacy.initialOf(version), CAPS, "GenericError");
   }
 
   /** An environment event: the migration thread moves on, or the link breaks. */

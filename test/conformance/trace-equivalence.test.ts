@@ -10,8 +10,17 @@
  *     query-migrate observed after every step — deep enough to reach the switchover hold, postcopy
  *     and its pause, and to act there.
  * Only sequences of exactly the depth are run: the trace of a prefix is a prefix of theirs.
+ *
+ * Per profile: QEMU 7.2 (the scripted QEMU and the spec both 7.2's), and QEMU 10.0 (both
+ * 10.0's: every switchover passes device, cancel refused in postcopy by QEMU itself, 10.0's
+ * texts). The facades on this branch are not version-aware yet (issue 14 part 3), so on 10.0 the
+ * test does not expect zero divergences: it explores everything and requires the set of
+ * divergence signatures to be exactly the known ones (KNOWN_10) — a new divergence fails, and so
+ * does a known one that went away (then delete it here). Only a sequence's first divergence is
+ * counted: a divergence behind an earlier one in the same sequence is not seen.
  */
 import { describe, expect, it } from "vitest";
+import type { LegacyVersion } from "./legacy-model.ts";
 import {
   ACTIONS,
   type Action,
@@ -57,12 +66,55 @@ async function explore(runs: Iterable<Action[]>, queryEach: boolean) {
   return { explored, diverging };
 }
 
+/**
+ * A divergence's signature: the step where the traces first differ, and the first line of that
+ * step's text (reply, event, or query after it) on each side. The state reached before it is
+ * left out, so one cause met in many states is one signature.
+ */
+function signature(sequence: Action[], spec: string[], stack: string[]): string | undefined {
+  const step = spec.findIndex((line, i) => line !== stack[i]);
+  if (step < 0) return undefined;
+  const model = (spec[step] ?? "").split("\n");
+  const facades = (stack[step] ?? "").split("\n");
+  const line = model.findIndex((text, i) => text !== facades[i]);
+  return `${sequence[step]?.name}: model «${model[line] ?? ""}» / facades «${facades[line] ?? ""}»`;
+}
+
+/** Every sequence, run on one profile; each divergence's signature with how often it was met. */
+async function exploreSignatures(runs: Iterable<Action[]>, queryEach: boolean, version: LegacyVersion) {
+  let explored = 0;
+  const signatures = new Map<string, number>();
+  for (const sequence of runs) {
+    explored++;
+    const spec = specTrace(sequence, queryEach, version);
+    const found = signature(sequence, spec, await stackTrace(sequence, queryEach, version));
+    if (found !== undefined) signatures.set(found, (signatures.get(found) ?? 0) + 1);
+  }
+  return { explored, signatures };
+}
+
+const PAUSE_TEXT_10 =
+  "pause: model «pause -> error migrate-pause is currently only supported during postcopy-active or postcopy-recover state» / facades «pause -> error migrate-pause is currently only supported during postcopy-active state»";
+const POSTCOPY_VIA_DEVICE_10 =
+  'advance: model «  ! MIGRATION postcopy-active» / facades «  query -> {"status":"device"}»';
+
+/**
+ * The divergences of legacy ∘ jobs ∘ QEMU 10.0 from QEMU 10.0 itself, each with its cause, while
+ * the facades speak 7.2 whatever their upstream is (issue 14 part 3 makes them version-aware on
+ * another branch; once merged, these must go). Found by this test: no other first divergence.
+ */
+const KNOWN_10: Record<string, string> = {
+  [PAUSE_TEXT_10]: "the legacy facade answers migrate-pause outside postcopy itself, with 7.2's text",
+  [POSTCOPY_VIA_DEVICE_10]:
+    "10.0 enters postcopy through device; the job facade's mapping has no device → postcopy-active step (7.2 never takes it), so the job stays in device and the legacy client never hears postcopy-active (issue 14: 'a postcopy started through the job API never reaches postcopy-active')",
+};
+
 function* withPreludes(depth: number): Generator<Action[]> {
   for (const prelude of PRELUDES)
     for (const body of sequences(MIGRATION_ACTIONS, depth)) yield [...prelude, ...body];
 }
 
-describe("legacy facade ∘ job facade ∘ QEMU is trace-equivalent to the legacy model", () => {
+describe("legacy facade ∘ job facade ∘ QEMU 7.2 is trace-equivalent to the legacy model of 7.2", () => {
   it("migrate-start-postcopy asked in setup is kept: the migration switches to postcopy once active, as in QEMU 7.2", async () => {
     const advance = MIGRATION_ACTIONS.find((a) => a.name === "advance") as Action;
     const [migrate, , , startPostcopy] = MIGRATION_ACTIONS as [Action, Action, Action, Action];
@@ -127,5 +179,44 @@ describe("legacy facade ∘ job facade ∘ QEMU is trace-equivalent to the legac
     );
     expect(diverging).toEqual([]);
     expect(explored).toBe(PRELUDES.length * MIGRATION_ACTIONS.length ** DEPTH_B);
+  });
+});
+
+describe("legacy facade ∘ job facade ∘ QEMU 10.0 against the legacy model of 10.0", () => {
+  /** Exactly `expected` of KNOWN_10 (depth A is too shallow to reach postcopy through device). */
+  const expectKnown = (signatures: Map<string, number>, expected: string[]) => {
+    for (const [text, count] of signatures) console.log(`  ${count} × ${text}: ${KNOWN_10[text] ?? "NEW"}`);
+    expect([...signatures.keys()].sort()).toEqual([...expected].sort());
+  };
+
+  it("the 10.0 model itself passes device on a plain switchover and refuses cancel in postcopy", () => {
+    const [migrate, cancel, , startPostcopy] = MIGRATION_ACTIONS as [Action, Action, Action, Action];
+    const advance = MIGRATION_ACTIONS.find((a) => a.name === "advance") as Action;
+    const plain = specTrace([CAPS_EVENTS, migrate, advance, advance, advance], false, "10.0").join("\n");
+    expect(plain).toContain("MIGRATION device\nadvance -> -\n  ! MIGRATION completed");
+    const postcopy = [CAPS_EVENTS, CAPS_POSTCOPY, migrate, startPostcopy, advance, advance, advance, cancel];
+    expect(specTrace(postcopy, false, "10.0").at(-1)).toBe(
+      "cancel -> error Postcopy migration in progress, cannot cancel.",
+    );
+  });
+
+  it(`A: all ${ACTIONS.length}^${DEPTH_A} sequences of the whole alphabet: only the known divergences`, {
+    timeout: 600_000,
+  }, async () => {
+    const started = Date.now();
+    const { explored, signatures } = await exploreSignatures(sequences(ACTIONS, DEPTH_A), false, "10.0");
+    console.log(`trace equivalence 10.0 A: ${explored} sequences, ${Date.now() - started} ms`);
+    expect(explored).toBe(ACTIONS.length ** DEPTH_A);
+    expectKnown(signatures, [PAUSE_TEXT_10]);
+  });
+
+  it(`B: ${PRELUDES.length} preludes × ${MIGRATION_ACTIONS.length}^${DEPTH_B} sequences: only the known divergences`, {
+    timeout: 600_000,
+  }, async () => {
+    const started = Date.now();
+    const { explored, signatures } = await exploreSignatures(withPreludes(DEPTH_B), true, "10.0");
+    console.log(`trace equivalence 10.0 B: ${explored} sequences, ${Date.now() - started} ms`);
+    expect(explored).toBe(PRELUDES.length * MIGRATION_ACTIONS.length ** DEPTH_B);
+    expectKnown(signatures, [PAUSE_TEXT_10, POSTCOPY_VIA_DEVICE_10]);
   });
 });

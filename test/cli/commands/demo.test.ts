@@ -171,6 +171,17 @@ describe("jobshim demo", { timeout: 90_000 }, () => {
     expect(run.output()).not.toContain("Ctrl-C");
   });
 
+  it("runs the model's 10.0 profile with --model-version 10.0, and says so", async () => {
+    const run = jobshim(["demo", "--model-version", "10.0", "--fill", "8"]);
+    expect(await run.done, run.output()).toBe(0);
+    expect(run.output()).toContain(
+      "running on the embedded QEMU 10.0 model, not real QEMU (--model-version)",
+    );
+    expect(run.output()).toMatch(/outcome\s+completed/);
+    // 10.0's switchover passes device even without pause-before-switchover.
+    expect(run.output()).toMatch(/source .*\(device\)/);
+  });
+
   it("runs on the model with --model even where QEMU is installed", async () => {
     const run = jobshim(["demo", "--model", "--fill", "8"]);
     expect(await run.done, run.output()).toBe(0);
