@@ -35,13 +35,89 @@ if (skipReason) {
 /** QEMU 7.2 configured with gnutls and zstd (scripts/build-migration-test.sh) has this many cases. */
 const EXPECTED_CASES = 41;
 
+interface KnownFailure {
+  /** What goes wrong, one line. */
+  cause: string;
+  /** migration-test's failure (CaseResult.detail) must match: a different failure is not this one. */
+  signature: RegExp;
+}
+
+const FD_PROTO: KnownFailure = {
+  cause:
+    "getfd: 'No file descriptor supplied via SCM_RIGHTS' — the proxy drops the descriptor libqtest sends " +
+    "(the wrapper's helper passes it on: its log says 'passing 1 descriptor(s) to the proxy')",
+  signature: /wait_command_fd: assertion failed: \(!qdict_haskey\(resp, "error"\)\)/,
+};
+/** The legacy facade answers query-migrate on a destination started with `-incoming URI` without its state. */
+const INCOMING_URI_STATUS: KnownFailure = {
+  cause:
+    "destination started with -incoming unix:…: its query-migrate through legacy∘jobs has no 'status', " +
+    "migration-test's migrate_query_not_failed() dereferences the missing string (SIGSEGV)",
+  signature: /^killed by SIGSEGV$/,
+};
+const INCOMING_URI_ADDRESS: KnownFailure = {
+  cause:
+    "destination started with -incoming tcp:127.0.0.1:0: its query-migrate through legacy∘jobs has no " +
+    "'socket-address', so migrate_get_socket_address() aborts in the QAPI visitor",
+  signature: /qobject_input_visitor_base_new: Assertion `obj' failed/,
+};
+
 /**
- * Cases that fail through a proxy today, each with its cause. Keep it true: the test fails when a
- * listed case passes (remove it) or an unlisted one fails.
+ * Cases that fail through a proxy today, each with its cause and the failure it must show. Keep it
+ * true: the test fails when a listed case passes (remove it), fails differently, or an unlisted
+ * case's result differs from direct.
  */
-const knownFailures: Record<Exclude<Mode, "direct">, Record<string, string>> = {
+const knownFailures: Record<Exclude<Mode, "direct">, Record<string, KnownFailure>> = {
+  jobs: {
+    "/x86_64/migration/fd_proto": FD_PROTO,
+  },
+  "legacy-over-jobs": {
+    "/x86_64/migration/fd_proto": FD_PROTO,
+    ...Object.fromEntries(
+      [
+        "plain",
+        "recovery/plain",
+        "recovery/tls/psk",
+        "preempt/plain",
+        "preempt/recovery/plain",
+        "preempt/recovery/tls/psk",
+        "preempt/tls/psk",
+        "tls/psk",
+      ].map((c) => [`/x86_64/migration/postcopy/${c}`, INCOMING_URI_STATUS]),
+    ),
+    ...Object.fromEntries(
+      [
+        "plain",
+        "tls/psk/match",
+        "tls/psk/mismatch",
+        "tls/x509/default-host",
+        "tls/x509/override-host",
+        "tls/x509/mismatch-host",
+        "tls/x509/friendly-client",
+        "tls/x509/hostile-client",
+        "tls/x509/allow-anon-client",
+        "tls/x509/reject-anon-client",
+      ].map((c) => [`/x86_64/migration/precopy/tcp/${c}`, INCOMING_URI_ADDRESS]),
+    ),
+  },
+};
+
+/**
+ * Cases seen to fail only sometimes through a proxy: either outcome is accepted, but a failure
+ * must be the one described, and the table shows it. Only cases actually seen failing are here.
+ */
+const intermittent: Record<Exclude<Mode, "direct">, Record<string, KnownFailure>> = {
   jobs: {},
-  "legacy-over-jobs": {},
+  "legacy-over-jobs": {
+    // Seen once in two runs (2026-12-05). The destination is started with -incoming defer, then
+    // migrate-incoming tcp:127.0.0.1:0 returns and the very next query-migrate through legacy∘jobs
+    // had no 'socket-address' yet: a race in the legacy facade. Every multifd case takes this path.
+    "/x86_64/migration/multifd/tcp/plain/zlib": {
+      cause:
+        "query-migrate right after migrate-incoming (defer) through legacy∘jobs sometimes lacks 'socket-address'",
+      signature: /qobject_input_visitor_base_new: Assertion `obj' failed/,
+    },
+  },
 };
 
 /** Per case: direct gets 240 s; a proxy mode gets 3 × the direct time + 30 s (at least 60 s). */
@@ -49,7 +125,7 @@ const DIRECT_CASE_TIMEOUT_MS = 240_000;
 const proxyCaseTimeout = (direct: CaseResult | undefined) =>
   direct ? Math.max(60_000, Math.round(direct.seconds * 3000) + 30_000) : DIRECT_CASE_TIMEOUT_MS;
 /** Per mode (one vitest test each): the CI budget for the whole suite is 45 min. */
-const MODE_TIMEOUT_MS = 40 * 60_000;
+const MODE_TIMEOUT_MS = 20 * 60_000;
 
 const only = process.env.JOBSHIM_MIGRATION_TEST_ONLY
   ? new RegExp(process.env.JOBSHIM_MIGRATION_TEST_ONLY)
@@ -76,7 +152,11 @@ describe.skipIf(skipReason !== undefined)("QEMU 7.2's migration-test through the
     for (const [mode, seconds] of durations) lines.push(`${mode}: ${seconds.toFixed(0)} s`);
     for (const r of results.values()) {
       if (r.outcome === "pass") continue;
-      lines.push(`${r.mode} ${r.path}: ${r.outcome}: ${r.detail}${r.proxyError ? ` | ${r.proxyError}` : ""}`);
+      const known =
+        r.mode === "direct" ? undefined : (knownFailures[r.mode][r.path] ?? intermittent[r.mode][r.path]);
+      lines.push(
+        `${r.mode} ${r.path}: ${r.outcome}: ${known ? `known: ${known.cause}` : r.detail}${r.proxyError ? ` | ${r.proxyError}` : ""}`,
+      );
     }
     console.log(lines.join("\n"));
   });
@@ -112,7 +192,8 @@ describe.skipIf(skipReason !== undefined)("QEMU 7.2's migration-test through the
   it("lists every case of QEMU 7.2's migration-test (TLS and zstd built in)", () => {
     expect(cases.length).toBe(EXPECTED_CASES);
     for (const mode of ["jobs", "legacy-over-jobs"] as const)
-      for (const listed of Object.keys(knownFailures[mode])) expect(cases).toContain(listed);
+      for (const listed of [...Object.keys(knownFailures[mode]), ...Object.keys(intermittent[mode])])
+        expect(cases).toContain(listed);
   });
 
   it(
@@ -135,9 +216,18 @@ describe.skipIf(skipReason !== undefined)("QEMU 7.2's migration-test through the
         expectClean(ran);
         const unexpected = ran.flatMap((r) => {
           const known = knownFailures[mode][r.path];
+          const flaky = intermittent[mode][r.path];
           const direct = results.get(`direct ${r.path}`)?.outcome ?? "pass";
-          if (known !== undefined)
-            return r.outcome === "pass" ? [`${r.path}: passes now, remove it from the known failures`] : [];
+          if (known !== undefined) {
+            if (r.outcome === "pass") return [`${r.path}: passes now, remove it from the known failures`];
+            return known.signature.test(r.detail)
+              ? []
+              : [`${r.path}: fails differently: ${r.outcome} ${r.detail}`];
+          }
+          if (flaky !== undefined && r.outcome === "fail" && flaky.signature.test(r.detail)) {
+            console.warn(`${mode} ${r.path}: failed intermittently as known: ${flaky.cause}`);
+            return [];
+          }
           return r.outcome === direct ? [] : [`${r.path}: ${r.outcome} (direct: ${direct}) ${r.detail}`];
         });
         expect(unexpected).toEqual([]);
