@@ -12,6 +12,9 @@ import type { QmpHandler, QmpServerSession } from "../src/qmp/server-session.ts"
 import type { QmpAddress } from "../src/transports/address.ts";
 import type { ByteConnection } from "../src/transports/byte-connection.ts";
 import type { Listener } from "../src/transports/listen.ts";
+import { JOB_FACADE_SCHEMA, LEGACY_FACADE_SCHEMA } from "./introspection/facade-schemas.ts";
+import type { SchemaContribution } from "./introspection/merge-schema.ts";
+import { introspectionHandlers } from "./introspection/serve-schema.ts";
 import { JobFacade, type JobFacadeOptions } from "./job-facade/facade.ts";
 import { type Upstream, upstreamOf } from "./job-facade/upstream.ts";
 import { LegacyFacade, type LegacyFacadeOptions } from "./legacy-facade/facade.ts";
@@ -42,7 +45,7 @@ export interface JobFacadeProxy {
 }
 
 export async function createJobFacadeProxy(options: JobFacadeProxyOptions): Promise<JobFacadeProxy> {
-  return serveFacade(options, (upstream) => JobFacade.attach(upstream, options.facade));
+  return serveFacade(options, (upstream) => JobFacade.attach(upstream, options.facade), JOB_FACADE_SCHEMA);
 }
 
 export interface LegacyFacadeProxyOptions {
@@ -57,7 +60,11 @@ export type LegacyFacadeProxy = FacadeProxy<LegacyFacade>;
 
 /** The legacy facade as a proxy: legacy migration API in front of a job backend. */
 export async function createLegacyFacadeProxy(options: LegacyFacadeProxyOptions): Promise<LegacyFacadeProxy> {
-  return serveFacade(options, (upstream) => LegacyFacade.attach(upstream, options.facade));
+  return serveFacade(
+    options,
+    (upstream) => LegacyFacade.attach(upstream, options.facade),
+    LEGACY_FACADE_SCHEMA,
+  );
 }
 
 /** What the proxy needs of a facade; both facades are one. */
@@ -81,6 +88,7 @@ async function serveFacade<F extends ServedFacade>(
     access?: ListenerAccess;
   },
   attachFacade: (upstream: Upstream) => Promise<F>,
+  schema: SchemaContribution,
 ): Promise<FacadeProxy<F>> {
   const { upstream, client } = await connectUpstream(options.upstream);
   let facade: F;
@@ -91,13 +99,15 @@ async function serveFacade<F extends ServedFacade>(
     throw error;
   }
   const policies = new WeakMap<QmpServerSession, CommandPolicy>();
+  // The schema a client reads describes the facade too (decision 0006).
+  const handlers = { ...introspectionHandlers(upstream, schema), ...facade.handlers };
   const gate: CommandGate = {
-    known: await upstreamCommands(upstream, Object.keys(facade.handlers)),
+    known: await upstreamCommands(upstream, Object.keys(handlers)),
     validate: generatedArgumentValidator(),
     policyOf: (session) => policies.get(session),
   };
   const server = new QmpServer({
-    handlers: gatedHandlers(facade.handlers, gate),
+    handlers: gatedHandlers(handlers, gate),
     fallback: (command) => gated(command, facade.passThrough(command), gate, { own: false }),
     oobCommands: OOB_COMMANDS,
     ...(client
@@ -212,5 +222,12 @@ function alsoOnClose(connection: ByteConnection, extra: () => void): ByteConnect
     get pendingWriteBytes() {
       return connection.pendingWriteBytes;
     },
+    get carriesDescriptors() {
+      return connection.carriesDescriptors;
+    },
+    writeWithDescriptors: (text, descriptors) =>
+      connection.writeWithDescriptors
+        ? connection.writeWithDescriptors(text, descriptors)
+        : connection.write(text),
   };
 }

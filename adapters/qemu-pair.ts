@@ -27,6 +27,8 @@ export interface QemuVm {
   readonly role: "source" | "destination";
   /** The QMP monitor, as `unix:PATH`. */
   readonly qmp: string;
+  /** A second QMP monitor (`secondMonitor`), as `unix:PATH`: another client's way in. */
+  readonly otherQmp?: string;
   readonly process: ChildProcess;
   readonly exited: Promise<void>;
   stderr(): string;
@@ -48,6 +50,19 @@ export interface QemuPairOptions {
   memoryMiB?: number;
   /** Random bytes loaded into the source's RAM, in MiB; default 64. */
   fillMiB?: number;
+  /**
+   * The destination's `-incoming` argument; default `defer`. A URI makes it listen from the
+   * start, and `migrationUri` is then that URI (for `tcp:HOST:0`, read the port from its
+   * query-migrate's `socket-address`).
+   */
+  incoming?: string;
+  /**
+   * The destination listens on the pair's own `migrationUri` from the start (`-incoming URI`
+   * instead of `-incoming defer`): a migration nobody asked the monitor for.
+   */
+  listenAtStart?: boolean;
+  /** Give both QEMUs a second QMP monitor (`otherQmp`). */
+  secondMonitor?: boolean;
 }
 
 const machineArgs = (memoryMiB: number) => [
@@ -73,12 +88,16 @@ export async function startQemuPair(options: QemuPairOptions = {}): Promise<Qemu
       "-device",
       `loader,file=${fill},addr=0x1000000`,
     ];
-    const source = spawnVm(binary, "source", dir, common);
+    const second = options.secondMonitor === true;
+    const source = spawnVm(binary, "source", dir, common, second);
     vms.push(source);
-    const destination = spawnVm(binary, "destination", dir, [...common, "-incoming", "defer"]);
+    const ownUri = `unix:${path.join(dir, "migration.sock")}`;
+    const incoming = options.listenAtStart ? ownUri : (options.incoming ?? "defer");
+    const destination = spawnVm(binary, "destination", dir, [...common, "-incoming", incoming], second);
     vms.push(destination);
     await Promise.all(vms.map((vm) => waitForSocket(vm)));
-    return { source, destination, migrationUri: `unix:${path.join(dir, "migration.sock")}`, dir, stop };
+    const migrationUri = incoming === "defer" ? ownUri : incoming;
+    return { source, destination, migrationUri, dir, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -97,9 +116,12 @@ process.on("exit", () => {
   for (const dir of pairDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function spawnVm(binary: string, role: QemuVm["role"], dir: string, args: string[]): QemuVm {
+function spawnVm(binary: string, role: QemuVm["role"], dir: string, args: string[], second = false): QemuVm {
   const socket = path.join(dir, `${role}.qmp`);
-  const child = spawn(binary, [...args, "-qmp", `unix:${socket},server=on,wait=off`], {
+  const other = path.join(dir, `${role}-other.qmp`);
+  const monitors = ["-qmp", `unix:${socket},server=on,wait=off`];
+  if (second) monitors.push("-qmp", `unix:${other},server=on,wait=off`);
+  const child = spawn(binary, [...args, ...monitors], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -117,7 +139,8 @@ function spawnVm(binary: string, role: QemuVm["role"], dir: string, args: string
       await exited;
     }
   };
-  return { role, qmp: `unix:${socket}`, process: child, exited, stderr: () => stderr, kill };
+  const vm = { role, qmp: `unix:${socket}`, process: child, exited, stderr: () => stderr, kill };
+  return second ? { ...vm, otherQmp: `unix:${other}` } : vm;
 }
 
 async function waitForSocket(vm: QemuVm, timeoutMs = 15_000): Promise<void> {

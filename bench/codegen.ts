@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { qemuSharedDir } from "./shared-paths.ts";
+import { qemu72SchemaFile } from "./qemu-sources.ts";
 
 export interface CodegenBenchResult {
   qemu_schema_ms: number;
@@ -22,7 +22,7 @@ const ROUNDS = 5;
 const QEMU_GENERATOR_MS = 700;
 
 export function benchCodegen(): CodegenBenchResult {
-  const schemaPath = join(qemuSharedDir(), "qapi", "qapi-schema.json");
+  const schemaPath = qemu72SchemaFile();
   const rounds = Array.from({ length: ROUNDS }, () => runOnce(schemaPath));
   const median = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;

@@ -1,4 +1,4 @@
-// `npm run build`: compiles the sources to dist/ and stamps it with the hash of the sources it was
+// `npm run build` (a development tool: the package ships what it builds, not this script): compiles the sources to dist/ and stamps it with the hash of the sources it was
 // compiled from (see dist-stamp.js). The hash is taken before tsc starts, so a file edited during
 // the build makes the stamp mismatch and the bin keeps running the sources; the old stamp goes
 // first, so a failed or interrupted build never leaves a dist/ that looks fresh.
@@ -14,9 +14,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 rmSync(join(root, "dist"), { recursive: true, force: true });
 const hash = sourceHash(root);
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-const result = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], {
-  stdio: "inherit",
-});
+// No source maps: a map pointing at .ts files the package does not ship only misleads a debugger,
+// and embedding the sources would double the package for stack traces Node does not map by default.
+const result = spawnSync(
+  process.execPath,
+  [tsc, "-p", join(root, "tsconfig.build.json"), "--sourceMap", "false"],
+  {
+    stdio: "inherit",
+  },
+);
 if (result.status !== 0) {
   process.exitCode = result.status ?? 1;
 } else {

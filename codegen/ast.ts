@@ -2,6 +2,7 @@
  * What the parser hands to the checker: top-level expressions as plain JSON-like values, each with
  * its location and its doc comment. QAPI values have no numbers and no null.
  */
+import type { QapiDialect } from "./dialect.ts";
 import type { SchemaDoc } from "./doc.ts";
 import type { SourceInfo } from "./source-info.ts";
 
@@ -40,6 +41,8 @@ export interface ParsedSchema {
   pragma: Pragma;
   /** Every file read, main file first, as paths relative to the current directory. */
   files: string[];
+  /** The QAPI language the schema was read in; later stages apply that release's rules. */
+  dialect: QapiDialect;
 }
 
 export interface Pragma {
@@ -47,4 +50,6 @@ export interface Pragma {
   commandNameExceptions: string[];
   commandReturnsExceptions: string[];
   memberNameExceptions: string[];
+  /** Definitions whose members may lack documentation (QEMU 10.0's `documentation-exceptions`). */
+  documentationExceptions: string[];
 }

@@ -10,6 +10,7 @@ import { builtinScalars, emptyObject, qtypeEnum } from "./builtins.ts";
 import { toIfCondition } from "./check-conditions.ts";
 import { enumMemberSpec, featureSpec, isObject, memberSpec, metaOf } from "./check-expressions.ts";
 import { checkSchema } from "./check-schema.ts";
+import type { QapiDialect } from "./dialect.ts";
 import type { SchemaDoc } from "./doc.ts";
 import type { Entity, Feature, IfCondition, ObjectMember, ObjectType, Schema, Variant } from "./ir.ts";
 import { SchemaIndex } from "./schema-index.ts";
@@ -19,7 +20,7 @@ import { buildStateMachine } from "./state-machine-ir.ts";
 /** Builds and checks the IR. Expects `checkExpressions(parsed)` to have passed. Throws SchemaError. */
 export function buildSchema(parsed: ParsedSchema): Schema {
   const index = new SchemaIndex();
-  defineBuiltins(index);
+  defineBuiltins(index, parsed.dialect);
   const builder = new Definer(index, parsed.positions);
   for (const expression of parsed.expressions)
     builder.define(expression.expr, expression.info, expression.doc);
@@ -34,18 +35,18 @@ export function buildSchema(parsed: ParsedSchema): Schema {
     freeDocs: parsed.freeDocs,
     files: parsed.files,
   };
-  checkSchema(index, parsed.pragma, schema);
+  checkSchema(index, parsed.pragma, schema, parsed.dialect);
   return schema;
 }
 
-function defineBuiltins(index: SchemaIndex): void {
+function defineBuiltins(index: SchemaIndex, dialect: QapiDialect): void {
   for (const scalar of builtinScalars()) {
     index.define(scalar);
     // QEMU defines the array of every built-in, used or not (their C code is shared).
     index.define(arrayType(scalar.name, undefined));
   }
   index.define(emptyObject());
-  const qtype = qtypeEnum();
+  const qtype = qtypeEnum(dialect);
   for (const member of qtype.members) index.definedIn.set(member, qtype.name);
   index.define(qtype);
 }

@@ -3,6 +3,7 @@
  * followed at once by its array type, then the empty object `q_empty` (the type of union branches
  * the schema leaves out), then the `QType` enum (the JSON type tags alternates dispatch on).
  */
+import type { QapiDialect } from "./dialect.ts";
 import type { BuiltinType, EnumType, JsonType, ObjectType } from "./ir.ts";
 
 const signed = (bits: number) => ({ min: -(2n ** BigInt(bits - 1)), max: 2n ** BigInt(bits - 1) - 1n });
@@ -58,13 +59,14 @@ export function emptyObject(): ObjectType {
   };
 }
 
-export function qtypeEnum(): EnumType {
+/** QEMU 7.2 gave QType the C prefix QTYPE; 10.0 derives the same prefix and declares none. */
+export function qtypeEnum(dialect: QapiDialect): EnumType {
   return {
     ...common,
     features: [],
     meta: "enum",
     name: "QType",
     members: QTYPE_VALUES.map((name) => ({ name, if: undefined, features: [], info: undefined })),
-    prefix: "QTYPE",
+    prefix: dialect === "7.2" ? "QTYPE" : undefined,
   };
 }

@@ -15,6 +15,7 @@ import {
   cName,
   type LowerNameExceptions,
 } from "./check-names.ts";
+import type { QapiDialect } from "./dialect.ts";
 import { SchemaError, type SourceInfo } from "./source-info.ts";
 import { checkStateMachineExpression } from "./state-machine-expr.ts";
 
@@ -35,11 +36,17 @@ interface Context {
   info: SourceInfo;
   positions: PositionMap;
   pragma: Pragma;
+  dialect: QapiDialect;
 }
 
 export function checkExpressions(parsed: ParsedSchema): void {
   for (const { expr, info, doc } of parsed.expressions) {
-    const ctx: Context = { info, positions: parsed.positions, pragma: parsed.pragma };
+    const ctx: Context = {
+      info,
+      positions: parsed.positions,
+      pragma: parsed.pragma,
+      dialect: parsed.dialect,
+    };
     const meta = metaOf({ expr, info, doc });
     const name = expr[meta];
     checkNameIsStr(name, info, `'${meta}'`);
@@ -78,6 +85,9 @@ const CHECKS: Record<Meta, (expr: QapiObject, ctx: Context) => void> = {
   },
   struct(expr, ctx) {
     checkKeys(expr, ctx.info, "struct", ["struct", "data"], ["base", "if", "features"]);
+    if (ctx.dialect !== "7.2" && !isObject(expr.data)) {
+      throw new SchemaError(ctx.info, "'data' should be an object or type name");
+    }
     checkType(expr.data, ctx, "'data'", { allowDict: expr.struct as string });
     checkType(expr.base, ctx, "'base'");
   },
@@ -173,7 +183,8 @@ function checkUnion(expr: QapiObject, ctx: Context): void {
     const branch = memberSpec(value);
     checkKeys(branch, info, source, ["type"], ["if"]);
     checkIf(branch, info, source);
-    checkType(branch.type, { ...ctx, info }, source, { allowArray: !truthy(base) });
+    // 7.2 still took the old union form (no base, array branches); 10.0 takes type names only.
+    checkType(branch.type, { ...ctx, info }, source, { allowArray: ctx.dialect === "7.2" && !truthy(base) });
   }
 }
 
@@ -208,6 +219,10 @@ interface TypeShape {
 /** A type reference: a name, `[name]` where allowed, or inline members where allowed. */
 function checkType(value: QapiValue | undefined, ctx: Context, source: string, shape: TypeShape = {}): void {
   if (value === undefined || typeof value === "string") return;
+  if (ctx.dialect !== "7.2") {
+    checkType10(value, ctx, source, shape);
+    return;
+  }
   if (Array.isArray(value)) {
     if (!shape.allowArray) throw new SchemaError(ctx.info, `${source} cannot be an array`);
     if (value.length !== 1 || typeof value[0] !== "string") {
@@ -217,6 +232,31 @@ function checkType(value: QapiValue | undefined, ctx: Context, source: string, s
   }
   if (!shape.allowDict) throw new SchemaError(ctx.info, `${source} should be a type name`);
   if (!isObject(value)) throw new SchemaError(ctx.info, `${source} should be an object or type name`);
+  checkImplicitMembers(value, ctx, source, shape);
+}
+
+/** QEMU 10.0 words each kind of reference by what it may be: a name, a name or array, or inline. */
+function checkType10(
+  value: Exclude<QapiValue, string>,
+  ctx: Context,
+  source: string,
+  shape: TypeShape,
+): void {
+  if (shape.allowArray && Array.isArray(value)) {
+    if (value.length !== 1 || typeof value[0] !== "string") {
+      throw new SchemaError(ctx.info, `${source}: array type must contain single type name`);
+    }
+    return;
+  }
+  if (!shape.allowDict) {
+    throw new SchemaError(ctx.info, `${source} should be a type name${shape.allowArray ? " or array" : ""}`);
+  }
+  if (!isObject(value)) throw new SchemaError(ctx.info, `${source} should be an object or type name`);
+  checkImplicitMembers(value, ctx, source, shape);
+}
+
+/** Inline members: names, reserved names, and each member's own keys and type. */
+function checkImplicitMembers(value: QapiObject, ctx: Context, source: string, shape: TypeShape): void {
   const permissive =
     typeof shape.allowDict === "string" && ctx.pragma.memberNameExceptions.includes(shape.allowDict);
   const exceptions: LowerNameExceptions = { permitUpper: permissive, permitUnderscore: permissive };

@@ -10,6 +10,7 @@
 import type { Pragma } from "./ast.ts";
 import { EMPTY_OBJECT } from "./builtins.ts";
 import { cName } from "./check-names.ts";
+import type { QapiDialect } from "./dialect.ts";
 import type { SchemaDoc } from "./doc.ts";
 import type {
   AlternateType,
@@ -37,12 +38,17 @@ interface Named {
   name: string;
 }
 
-export function checkSchema(index: SchemaIndex, pragma: Pragma, schema: Schema): void {
-  const checker = new Checker(index, pragma);
+export function checkSchema(index: SchemaIndex, pragma: Pragma, schema: Schema, dialect: QapiDialect): void {
+  const checker = new Checker(index, pragma, dialect);
   for (const entity of index.entities) {
     checker.check(entity);
     connectDoc(entity, index);
-    entity.doc?.check();
+    // 7.2 checks each doc once its definition is checked; 10.0 only after every definition.
+    if (dialect === "7.2") entity.doc?.check();
+  }
+  if (dialect !== "7.2") {
+    for (const entity of index.entities) entity.doc?.check();
+    checkFeatureCount(index);
   }
   for (const entity of index.entities) if (entity.meta === "state-machine") checkStateMachine(entity, schema);
 }
@@ -54,6 +60,7 @@ class Checker {
   constructor(
     private readonly index: SchemaIndex,
     private readonly pragma: Pragma,
+    private readonly dialect: QapiDialect,
   ) {}
 
   check(entity: Entity): void {
@@ -261,6 +268,9 @@ class Checker {
       );
     }
     this.checkObject(type);
+    if (this.dialect !== "7.2" && !entity.boxed && type.members.some((m) => m.if !== undefined)) {
+      throw new SchemaError(entity.info, `conditional ${what} arguments require 'boxed': true`);
+    }
   }
 
   private checkCommand(command: Command): void {
@@ -331,7 +341,7 @@ function connectDoc(entity: Entity, index: SchemaIndex): void {
   switch (entity.meta) {
     case "enum":
       for (const m of entity.members) {
-        doc.connectMember(m.name, m.info);
+        doc.connectMember(m.name, m.info, "value");
         connectFeatures(doc, m.features);
       }
       break;
@@ -340,7 +350,7 @@ function connectDoc(entity: Entity, index: SchemaIndex): void {
       connectMembers(doc, entity.localMembers);
       break;
     case "alternate":
-      for (const v of entity.variants) doc.connectMember(v.name, v.info);
+      for (const v of entity.variants) doc.connectMember(v.name, v.info, "branch");
       break;
     case "command":
     case "event":
@@ -364,4 +374,25 @@ function connectMembers(doc: SchemaDoc, members: ObjectMember[]): void {
 function connectImplicit(doc: SchemaDoc, name: string | undefined, index: SchemaIndex): void {
   const type = name === undefined ? undefined : index.lookupType(name);
   if (type?.meta === "object" && type.implicit) connectMembers(doc, type.localMembers);
+}
+
+/**
+ * QEMU 10.0 numbers every feature name of the schema as a bit in a 64-bit mask, its own special
+ * features first; the 65th distinct name, in order of first use, is an error.
+ */
+function checkFeatureCount(index: SchemaIndex): void {
+  const seen = new Map<string, SourceInfo | undefined>(SPECIAL_FEATURES.map((name) => [name, undefined]));
+  for (const entity of index.entities) {
+    if (entity.meta === "state-machine" || entity.meta === "array" || entity.meta === "builtin") continue;
+    // QEMU locates a feature at the definition that uses it, not at its own position.
+    const add = (features: Feature[]) => {
+      for (const f of features) if (!seen.has(f.name)) seen.set(f.name, entity.info);
+    };
+    add(entity.features);
+    if (entity.meta === "enum") for (const m of entity.members) add(m.features);
+    if (entity.meta === "object") for (const m of entity.localMembers) add(m.features);
+  }
+  const names = [...seen];
+  const extra = names[64];
+  if (extra !== undefined) throw new SchemaError(extra[1], "Maximum of 64 schema features is permitted");
 }

@@ -107,7 +107,7 @@ export class DocComment implements SchemaDoc {
     if (this.symbol === undefined && !this.hasBodyText() && line.startsWith("@")) {
       if (!line.endsWith(":")) throw this.cursor.error("line should end with ':'");
       this.symbol = line.slice(1, -1);
-      if (!this.symbol) throw this.cursor.error("invalid name");
+      if (!this.symbol) throw this.cursor.error("name required after '@'");
     } else if (this.symbol !== undefined) {
       if (isSymbolTag(name)) {
         this.appendLine = (l) => this.appendArgsLine(l);

@@ -34,7 +34,8 @@ export interface SchemaDoc {
   sections: DocSection[];
 
   /** Marks `@name:` as belonging to a real member; adds an undocumented placeholder if absent. */
-  connectMember(name: string, info: SourceInfo | undefined): void;
+  /** `role` names the member in errors: "member", "value" (of an enum) or "branch" (of an alternate). */
+  connectMember(name: string, info: SourceInfo | undefined, role?: string): void;
   connectFeature(name: string, info: SourceInfo | undefined): void;
   /** Checks that depend on the expression (e.g. `Returns:` only on commands). Throws SchemaError. */
   checkExpression(expr: Record<string, unknown>): void;

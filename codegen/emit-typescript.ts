@@ -11,6 +11,8 @@
  * The closed types describe this schema's version; a runtime that reads a newer QEMU validates
  * with the tolerant output schemas and may see values beyond these types.
  */
+
+import { definitionDescription } from "./doc-text.ts";
 import type { GeneratedFile } from "./generated-file.ts";
 import { GENERATED_NOTICE } from "./generated-file.ts";
 import type { Schema } from "./ir.ts";
@@ -48,7 +50,8 @@ export async function emitTypeScript(
     `// ${GENERATED_NOTICE}`,
     "// TypeScript types of the QAPI schema, as json-schema-to-typescript renders its JSON Schema, and typed command/event maps.",
     "",
-    declarations.trimEnd(),
+    // json-schema-to-typescript ends a comment's blank lines in a space; the file does not.
+    declarations.trimEnd().replace(/^ \* $/gm, " *"),
     "",
     commandMap(schema, names),
     "",
@@ -69,9 +72,28 @@ function directTypes(definitions: JsonObject): Declarations {
   return { declarations: text, names };
 }
 
-/** Declarations of every definition, by json-schema-to-typescript (loaded only when used: it is heavy). */
+/**
+ * json-schema-to-typescript, loaded only when this engine is chosen: it is heavy (prettier,
+ * lodash, js-yaml), so the package lists it as an optional peer dependency and an installed
+ * jobshim that never asks for this engine never needs it.
+ */
+async function loadJsonSchemaToTypeScript(): Promise<typeof import("json-schema-to-typescript")> {
+  try {
+    return await import("json-schema-to-typescript");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new Error(
+      "the json-schema-to-typescript types engine needs the json-schema-to-typescript package " +
+        "(an optional peer dependency of jobshim): install it with `npm install json-schema-to-typescript@16`, " +
+        "or use the default engine ('direct'), which writes the same bytes",
+      { cause: error },
+    );
+  }
+}
+
+/** Declarations of every definition, by json-schema-to-typescript. */
 async function jsonSchemaToTypeScript(definitions: JsonObject): Promise<Declarations> {
-  const { compile } = await import("json-schema-to-typescript");
+  const { compile } = await loadJsonSchemaToTypeScript();
   const root = { title: ROOT_NAME, type: "object", definitions: toPlainJson(definitions) };
   const output = await compile(root as Parameters<typeof compile>[0], ROOT_NAME, {
     bannerComment: "",
@@ -97,11 +119,11 @@ function definitionNames(output: string): Map<string, string> {
   return names;
 }
 
+/** Drops the marker from each definition's comment: the whole comment, or the lines after a description. */
 function stripReferenceComments(output: string): string {
-  return output.replace(
-    /\/\*\*\n \* This interface was referenced by `[^`]+`'s JSON-Schema\n.*\n \*\/\n/g,
-    "",
-  );
+  return output
+    .replace(/\/\*\*\n \* This interface was referenced by `[^`]+`'s JSON-Schema\n.*\n \*\/\n/g, "")
+    .replace(/ \* \n \* This interface was referenced by `[^`]+`'s JSON-Schema\n.*\n/g, "");
 }
 
 function commandMap(schema: Schema, names: Map<string, string>): string {
@@ -113,6 +135,7 @@ function commandMap(schema: Schema, names: Map<string, string>): string {
     if (e.meta !== "command") continue;
     const args = e.argType ? tsType(schema, names, e.argType) : EMPTY_OBJECT;
     const ret = e.retType ? tsType(schema, names, e.retType) : EMPTY_OBJECT;
+    lines.push(...memberComment(definitionDescription(e)));
     lines.push(`  ${JSON.stringify(e.name)}: { args: ${args}; ret: ${ret} };`);
   }
   lines.push("}");
@@ -123,12 +146,24 @@ function eventMap(schema: Schema, names: Map<string, string>): string {
   const lines = ["/** Every event: the type of its `data`. */", "export interface QmpEvents {"];
   for (const e of schema.entities) {
     if (e.meta !== "event") continue;
+    lines.push(...memberComment(definitionDescription(e)));
     lines.push(
       `  ${JSON.stringify(e.name)}: ${e.argType ? tsType(schema, names, e.argType) : EMPTY_OBJECT};`,
     );
   }
   lines.push("}");
   return lines.join("\n");
+}
+
+/** A command's or event's docs as the JSDoc block of its entry in the map. */
+function memberComment(description: string | undefined): string[] {
+  if (description === undefined) return [];
+  if (!description.includes("\n")) return [`  /** ${description} */`];
+  return [
+    "  /**",
+    ...description.split("\n").map((line) => (line === "" ? "   *" : `   * ${line}`)),
+    "   */",
+  ];
 }
 
 /** The TypeScript type of a use of the named QAPI type. */

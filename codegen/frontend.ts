@@ -4,12 +4,13 @@
  */
 import { buildSchema } from "./build-schema.ts";
 import { checkExpressions } from "./check-expressions.ts";
+import type { FrontEndOptions } from "./dialect.ts";
 import type { Schema } from "./ir.ts";
 import { parseSchemaFile } from "./parse.ts";
 
 /** Parses, checks and resolves the schema rooted at `path`. Throws SchemaError. */
-export function loadSchema(path: string): Schema {
-  const parsed = parseSchemaFile(path);
+export function loadSchema(path: string, options: FrontEndOptions = {}): Schema {
+  const parsed = parseSchemaFile(path, options);
   checkExpressions(parsed);
   return buildSchema(parsed);
 }

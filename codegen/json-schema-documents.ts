@@ -18,6 +18,8 @@
  * keywords must be declared to ajv (`keywords: [...ANNOTATION_KEYWORDS]`) since strict mode
  * refuses unknown keywords.
  */
+import type { SchemaDoc } from "./doc.ts";
+import { definitionDescription, memberDescription, memberDocs } from "./doc-text.ts";
 import type { Entity, EnumType, IfCondition, ObjectMember, ObjectType, Schema } from "./ir.ts";
 import { builtinSchema } from "./json-schema-builtins.ts";
 import type { JsonObject, JsonValue } from "./json-value.ts";
@@ -41,6 +43,8 @@ export interface DocumentOptions {
   /**
    * "types" leaves out what only validation needs (annotations, integer bounds, closing
    * keywords): json-schema-to-typescript types the same without them, and runs faster on less.
+   * It adds what only types need: the schema's docs as `description` of definitions and
+   * members, which become the types' JSDoc (doc-text.ts).
    */
   purpose?: "validation" | "types";
 }
@@ -50,14 +54,17 @@ interface Context {
   flavour: Flavour;
   /** Validation keywords and annotations are wanted (not just the shape for types). */
   full: boolean;
+  /** For types: the doc each object type's members are documented in (doc-text.ts). */
+  docs: Map<string, SchemaDoc> | undefined;
 }
 
 type DefinableType = Extract<Entity, { meta: "enum" | "object" | "alternate" }>;
 
 export function buildJsonSchemaDocuments(schema: Schema, options: DocumentOptions = {}): JsonSchemaDocuments {
   const full = options.purpose !== "types";
-  const input: Context = { schema, flavour: "input", full };
-  const output: Context = { schema, flavour: "output", full };
+  const docs = full ? undefined : memberDocs(schema);
+  const input: Context = { schema, flavour: "input", full, docs };
+  const output: Context = { schema, flavour: "output", full, docs };
   const argTypes = new Set<string>();
   const outputRoots: string[] = [];
   for (const e of schema.entities) {
@@ -102,7 +109,7 @@ function operations(
 
 function document(ctx: Context, id: string, types: DefinableType[]): JsonObject {
   const definitions: JsonObject = {};
-  for (const t of types) definitions[t.name] = withIf(ctx, definition(ctx, t), t.if);
+  for (const t of types) definitions[t.name] = withIf(ctx, described(ctx, definition(ctx, t), t), t.if);
   return { $schema: "http://json-schema.org/draft-07/schema#", $id: id, definitions };
 }
 
@@ -167,8 +174,14 @@ function typeRef(ctx: Context, name: string, documentId = ""): JsonObject {
   return { $ref: `${documentId}#/definitions/${name}` };
 }
 
+/** A definition with its docs, when building for types and the doc says anything. */
+function described(ctx: Context, schema: JsonObject, t: DefinableType): JsonObject {
+  const description = ctx.docs && definitionDescription(t);
+  return description === undefined ? schema : { ...schema, description };
+}
+
 function objectSchema(ctx: Context, t: ObjectType): JsonObject {
-  const schema: JsonObject = { type: "object", ...memberSchemas(ctx, t.members) };
+  const schema: JsonObject = { type: "object", ...memberSchemas(ctx, t, t.members) };
   if (!t.variants) {
     if (ctx.flavour === "input" && ctx.full) schema.additionalProperties = false;
     return schema;
@@ -188,9 +201,9 @@ function objectSchema(ctx: Context, t: ObjectType): JsonObject {
   };
 }
 
-function memberSchemas(ctx: Context, members: ObjectMember[]): JsonObject {
+function memberSchemas(ctx: Context, owner: ObjectType, members: ObjectMember[]): JsonObject {
   const properties: JsonObject = {};
-  for (const m of members) properties[m.name] = withIf(ctx, typeRef(ctx, m.type), m.if);
+  for (const m of members) properties[m.name] = withIf(ctx, describedMember(ctx, owner, m), m.if);
   const required = members.filter((m) => !m.optional).map((m) => m.name);
   return required.length > 0 ? { properties, required } : { properties };
 }
@@ -236,7 +249,8 @@ function branch(
     throw new Error(`union branch '${value}' has non-object type '${typeName}'`);
   }
   const members = variantType?.members ?? [];
-  const own = memberSchemas(ctx, members);
+  const own: JsonObject =
+    variantType === undefined ? { properties: {} } : memberSchemas(ctx, variantType, members);
   const schema: JsonObject = {
     type: "object",
     properties: { [tag]: { const: value }, ...(own.properties as JsonObject) },
@@ -251,4 +265,28 @@ function branch(
 function withIf(ctx: Context, schema: JsonObject, cond: IfCondition | undefined): JsonObject {
   if (!ctx.full || cond === undefined) return schema;
   return { ...schema, "x-if": cond as JsonValue };
+}
+
+/**
+ * A member's schema with its docs, when building for types. A `$ref` takes no sibling keywords
+ * (json-schema-to-typescript would inline the referenced type), so a documented reference is
+ * wrapped in a one-element `allOf`, which still renders as the type's name.
+ */
+function describedMember(ctx: Context, owner: ObjectType, member: ObjectMember): JsonObject {
+  const schema = typeRef(ctx, member.type);
+  if (ctx.docs === undefined) return schema;
+  const description = memberDescription(member, ctx.docs.get(declaringType(ctx.schema, owner, member).name));
+  if (description === undefined) return schema;
+  if (schema.$ref !== undefined) return { allOf: [schema], description };
+  // `any` has no keyword of its own; json-schema-to-typescript would read a lone description as
+  // an object, so the type is spelled out with its `tsType` (types only, never given to ajv).
+  if (Object.keys(schema).length === 0) return { tsType: "unknown", description };
+  return { ...schema, description };
+}
+
+/** The type that declares `member` of `owner`: owner itself, or a base up the chain. */
+function declaringType(schema: Schema, owner: ObjectType, member: ObjectMember): ObjectType {
+  if (owner.localMembers.includes(member) || owner.base === undefined) return owner;
+  const base = schema.lookupType(owner.base);
+  return base.meta === "object" ? declaringType(schema, base, member) : owner;
 }

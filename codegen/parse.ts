@@ -2,12 +2,17 @@
  * The QAPI schema parser: reads a schema file and everything it includes into plain values,
  * consuming the `include` and `pragma` directives and attaching `##` doc blocks to the
  * definitions they precede. It does not look at a definition's keys; check-expressions.ts does.
- * Behaviour and error texts are QEMU 7.2's (scripts/qapi/parser.py).
+ * Behaviour and error texts are those of the QEMU release whose dialect is read (dialect.ts):
+ * the pragmas it knows, and its doc-comment parser (doc-comment.ts for 7.2, doc-comment-10.ts
+ * for 10.0).
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { ParsedExpression, ParsedSchema, PositionMap, Pragma, QapiObject, QapiValue } from "./ast.ts";
+import { DEFAULT_QAPI_DIALECT, type FrontEndOptions, type QapiDialect } from "./dialect.ts";
+import type { SchemaDoc } from "./doc.ts";
 import { DocComment } from "./doc-comment.ts";
+import { type DocLine, parseDocBlock10 } from "./doc-comment-10.ts";
 import { Lexer, type TokenKind } from "./lexer.ts";
 import { SchemaError, type SourceInfo } from "./source-info.ts";
 
@@ -19,8 +24,8 @@ interface ParseState {
 }
 
 /** Parses the schema rooted at `file`. Throws SchemaError. */
-export function parseSchemaFile(file: string): ParsedSchema {
-  const out = emptySchema();
+export function parseSchemaFile(file: string, options: FrontEndOptions = {}): ParsedSchema {
+  const out = emptySchema(options.dialect ?? DEFAULT_QAPI_DIALECT);
   let source: string;
   try {
     source = readSource(file);
@@ -32,13 +37,17 @@ export function parseSchemaFile(file: string): ParsedSchema {
 }
 
 /** Parses schema text held in memory, as if read from `file` (for tests and tools). */
-export function parseSchemaSource(source: string, file = "<string>"): ParsedSchema {
-  const out = emptySchema();
+export function parseSchemaSource(
+  source: string,
+  file = "<string>",
+  options: FrontEndOptions = {},
+): ParsedSchema {
+  const out = emptySchema(options.dialect ?? DEFAULT_QAPI_DIALECT);
   parseFile(normalizeNewlines(source), file, undefined, { out, seen: new Set() });
   return out;
 }
 
-function emptySchema(): ParsedSchema {
+function emptySchema(dialect: QapiDialect): ParsedSchema {
   return {
     expressions: [],
     freeDocs: [],
@@ -48,8 +57,10 @@ function emptySchema(): ParsedSchema {
       commandNameExceptions: [],
       commandReturnsExceptions: [],
       memberNameExceptions: [],
+      documentationExceptions: [],
     },
     files: [],
+    dialect,
   };
 }
 
@@ -86,7 +97,7 @@ class FileParser {
 
   parse(): void {
     const lex = this.lex;
-    let doc: DocComment | undefined;
+    let doc: SchemaDoc | undefined;
     lex.next();
     while (lex.tok !== null) {
       if (lex.tok === "#") {
@@ -116,7 +127,7 @@ class FileParser {
     rejectDanglingDoc(doc);
   }
 
-  private definition(expr: QapiObject, info: SourceInfo, doc: DocComment | undefined): void {
+  private definition(expr: QapiObject, info: SourceInfo, doc: SchemaDoc | undefined): void {
     if (doc && doc.symbol === undefined) throw new SchemaError(doc.info, "definition documentation required");
     const parsed: ParsedExpression = { expr, info, doc };
     this.state.out.expressions.push(parsed);
@@ -147,11 +158,38 @@ class FileParser {
     if (typeof pragma !== "object" || Array.isArray(pragma)) {
       throw new SchemaError(info, "value of 'pragma' must be an object");
     }
-    for (const [name, value] of Object.entries(pragma)) applyPragma(this.state.out.pragma, name, value, info);
+    for (const [name, value] of Object.entries(pragma)) applyPragma(this.state.out, name, value, info);
   }
 
-  /** Reads one `##` block; a `# =` heading inside free-form text starts a new block. */
-  private readDocBlock(): DocComment {
+  private readDocBlock(): SchemaDoc {
+    return this.state.out.dialect === "7.2" ? this.readDocBlock72() : this.readDocBlock10();
+  }
+
+  /** QEMU 10.0: the block's lines are collected, then read section by section. */
+  private readDocBlock10(): SchemaDoc {
+    const lex = this.lex;
+    const info = lex.lineInfo();
+    if (lex.val !== "##") throw lex.error("junk after '##' at start of documentation comment");
+    const lines: DocLine[] = [];
+    lex.next(true);
+    for (;;) {
+      if (lex.tok !== "#") throw lex.error("documentation comment must end with '##'");
+      const text = lex.val as string;
+      if (text.startsWith("##")) {
+        if (text !== "##") throw lex.error("junk after '##' at end of documentation comment");
+        lines.push({ text: undefined, info: lex.tokenInfo() });
+        break;
+      }
+      lines.push({ text, info: lex.tokenInfo() });
+      lex.next(true);
+    }
+    const doc = parseDocBlock10(info, lines, this.state.out.pragma);
+    lex.next();
+    return this.keep(doc);
+  }
+
+  /** QEMU 7.2: reads one `##` block; a `# =` heading inside free-form text starts a new block. */
+  private readDocBlock72(): DocComment {
     const lex = this.lex;
     const info = lex.lineInfo();
     if (lex.val !== "##") throw lex.error("junk after '##' at start of documentation comment");
@@ -180,7 +218,7 @@ class FileParser {
   }
 
   /** Free-form blocks are collected; definition blocks travel with their definition. */
-  private keep(doc: DocComment): DocComment {
+  private keep<Doc extends SchemaDoc>(doc: Doc): Doc {
     if (doc.symbol === undefined) this.state.out.freeDocs.push(doc);
     return doc;
   }
@@ -268,7 +306,7 @@ function peek(lex: Lexer): TokenKind {
 }
 
 /** A definition's doc block must be followed by that definition, not a directive or the end. */
-function rejectDanglingDoc(doc: DocComment | undefined): void {
+function rejectDanglingDoc(doc: SchemaDoc | undefined): void {
   if (doc?.symbol !== undefined) {
     throw new SchemaError(doc.info, `documentation for '${doc.symbol}' is not followed by the definition`);
   }
@@ -284,7 +322,8 @@ function setMember(obj: QapiObject, key: string, value: QapiValue): void {
 }
 
 /** Pragmas are global to the schema; a later setting replaces an earlier one, as in QEMU. */
-function applyPragma(pragma: Pragma, name: string, value: QapiValue, info: SourceInfo): void {
+function applyPragma(out: ParsedSchema, name: string, value: QapiValue, info: SourceInfo): void {
+  const pragma: Pragma = out.pragma;
   const strings = (): string[] => {
     if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
       throw new SchemaError(info, `pragma ${name} must be a list of strings`);
@@ -305,9 +344,13 @@ function applyPragma(pragma: Pragma, name: string, value: QapiValue, info: Sourc
     case "member-name-exceptions":
       pragma.memberNameExceptions = strings();
       return;
-    default:
-      throw new SchemaError(info, `unknown pragma '${name}'`);
+    case "documentation-exceptions":
+      if (out.dialect === "7.2") break;
+      pragma.documentationExceptions = strings();
+      return;
   }
+  const hint = name === "documentation-exceptions" ? " (QEMU 10.0's language: try --qapi-version 10.0)" : "";
+  throw new SchemaError(info, `unknown pragma '${name}'${hint}`);
 }
 
 /** Python's `os.path.dirname`: include paths keep the spelling the user gave the main file. */

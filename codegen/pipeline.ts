@@ -3,6 +3,7 @@
  * and sync the result into the output directory. Emitters never see anything unchecked.
  */
 
+import type { QapiDialect } from "./dialect.ts";
 import { emitDiagrams } from "./emit-diagrams.ts";
 import { emitIntrospection } from "./emit-introspection.ts";
 import { emitJsonSchema } from "./emit-json-schema.ts";
@@ -47,11 +48,13 @@ export interface CodegenRun {
   schemaPath: string;
   outDir: string;
   check: boolean;
+  /** The QAPI language the schema is written in (decision 0004). */
+  dialect?: QapiDialect;
 }
 
 /** Loads the schema, generates, and writes (or, with `check`, only compares). */
 export async function runCodegen(run: CodegenRun, options: CodegenOptions = {}): Promise<OutputReport> {
-  const schema = loadSchema(run.schemaPath);
+  const schema = loadSchema(run.schemaPath, run.dialect === undefined ? {} : { dialect: run.dialect });
   const files = await generateFiles(schema, options);
   return syncOutput(run.outDir, files, { check: run.check });
 }

@@ -6,8 +6,10 @@
  * the two byte for byte, so json-schema-to-typescript stays the reference for correctness.
  *
  * It covers only the JSON Schema subset json-schema-documents.ts produces: `$ref`, string
- * enums, `const`, primitive types, arrays, closed objects, `anyOf` (alternates), and
- * `allOf` + `oneOf` (unions).
+ * enums, `const`, primitive types, arrays, closed objects, `anyOf` (alternates),
+ * `allOf` + `oneOf` (unions), a one-element `allOf` around a documented `$ref`, and
+ * `description`, written as json-schema-to-typescript writes a JSDoc block (`tsType`, its
+ * verbatim type, spells `unknown` where a description would otherwise stand alone).
  *
  * Order, as json-schema-to-typescript's generator walks its AST: every type alias first (a
  * depth-first walk over the definitions in order, an alias declared before what it uses), then
@@ -87,21 +89,35 @@ function refKey(schema: JsonObject): string | undefined {
 }
 
 function aliasText(name: string, schema: JsonObject, render: (s: JsonObject) => string): string {
-  return `export type ${name} = ${render(schema)}`;
+  return `${comment(schema)}export type ${name} = ${render(schema)}`;
 }
 
 function interfaceText(name: string, schema: JsonObject, render: (s: JsonObject) => string): string {
-  return `export interface ${name} ${objectBody(schema, render)}`;
+  return `${comment(schema)}export interface ${name} ${objectBody(schema, render)}`;
+}
+
+/** A schema's `description` as a JSDoc block and a newline, or nothing. */
+function comment(schema: JsonObject): string {
+  if (typeof schema.description !== "string") return "";
+  return `/**\n${schema.description
+    .split("\n")
+    .map((line) => ` * ${line}`)
+    .join("\n")}\n */\n`;
 }
 
 function typeExpression(schema: JsonObject, names: Map<string, string>): string {
   const render = (s: JsonObject) => typeExpression(s, names);
   const ref = refKey(schema);
   if (ref !== undefined) return names.get(ref) as string;
+  if (typeof schema.tsType === "string") return schema.tsType;
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (Array.isArray(schema.enum)) return union(schema.enum.map((v) => JSON.stringify(v)));
   if (Array.isArray(schema.anyOf)) return union((schema.anyOf as JsonObject[]).map(render));
   if (Array.isArray(schema.oneOf)) return union((schema.oneOf as JsonObject[]).map(render));
+  if (Array.isArray(schema.allOf) && schema.allOf.length === 1 && schema.properties === undefined) {
+    // A documented reference: the description sits beside a one-element allOf.
+    return render(schema.allOf[0] as JsonObject);
+  }
   if (Array.isArray(schema.allOf)) {
     // A branch that is itself a union: its nested branches, then its own members.
     const parts = (schema.allOf as JsonObject[]).map(render);
@@ -133,7 +149,8 @@ function objectBody(schema: JsonObject, render: (s: JsonObject) => string): stri
   const required = new Set((schema.required as string[] | undefined) ?? []);
   const properties = (schema.properties ?? {}) as Record<string, JsonValue>;
   const lines = Object.entries(properties).map(
-    ([key, value]) => `${propertyKey(key)}${required.has(key) ? "" : "?"}: ${render(value as JsonObject)}`,
+    ([key, value]) =>
+      `${comment(value as JsonObject)}${propertyKey(key)}${required.has(key) ? "" : "?"}: ${render(value as JsonObject)}`,
   );
   return `{\n${lines.join("\n")}\n}`;
 }

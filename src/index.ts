@@ -20,3 +20,6 @@ export {
   transition,
   type VerbOf,
 } from "./state-machine.ts";
+// What `proxy.attach(connection)` and `QmpServer.attach` take: a connection the caller accepted itself.
+export { BaseConnection, type ByteConnection } from "./transports/byte-connection.ts";
+export { SocketConnection, type SocketConnectionOptions } from "./transports/socket-connection.ts";

@@ -81,6 +81,8 @@ async function runEntry(entry: CatalogueEntry, target: TargetOptions): Promise<S
       status: "skip",
       reason: "needs the facade's scripted upstream; this QEMU is spoken to directly",
     });
+  if (entry.api === "jobs" && entry.scenario.facadeOnly !== undefined && target.native)
+    return done({ status: "skip", reason: entry.scenario.facadeOnly });
   if (entry.api === "jobs" && Object.keys(entry.scenario.expect).length === 0)
     return done({ status: "fail", reason: "the scenario declares no expected trace", sections: [] });
   try {
@@ -116,7 +118,7 @@ async function jobSections(
   scenario: JobScenario,
   target: TargetOptions,
 ): Promise<{ sections: TraceSection[]; error?: string }> {
-  const run = await withTarget(startJobTarget(target, scenario.fillMiB ?? JOB_FILL_MIB), (t) =>
+  const run = await withTarget(startJobTarget(target, scenario.fillMiB ?? JOB_FILL_MIB, scenario), (t) =>
     runJobScenario(scenario, t),
   );
   const sections = (Object.keys(scenario.expect) as JobSide[]).flatMap((side) => {
@@ -132,10 +134,10 @@ async function jobSections(
 }
 
 async function legacySections(scenario: LegacyScenario, target: TargetOptions): Promise<TraceSection[]> {
-  const direct = await withTarget(startLegacyDirect(target, LEGACY_FILL_MIB), (t) =>
+  const direct = await withTarget(startLegacyDirect(target, LEGACY_FILL_MIB, scenario), (t) =>
     runNormalised(scenario, t),
   );
-  const chained = await withTarget(startLegacyChain(target, LEGACY_FILL_MIB), (t) =>
+  const chained = await withTarget(startLegacyChain(target, LEGACY_FILL_MIB, scenario), (t) =>
     runNormalised(scenario, t),
   );
   const passes = (trace: typeof direct) => [

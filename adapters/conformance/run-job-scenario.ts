@@ -5,6 +5,7 @@
  * because QEMU's migration thread and its monitor race each other; within each, order is real.
  */
 import type { JsonObject, JsonValue } from "../../src/qmp/json-value.ts";
+import { checkSchemaOf } from "../introspection/check-served-schema.ts";
 import {
   INCOMING_JOB,
   type JobScenario,
@@ -13,6 +14,7 @@ import {
   MIGRATION_JOB,
   type SideTrace,
 } from "./catalogue/job-scenario.ts";
+import { checkLegacyOver } from "./schema-targets.ts";
 import { stable } from "./trace-normalise.ts";
 import { RecordingSession, type Reply, type TraceEntry } from "./trace-recorder.ts";
 
@@ -101,7 +103,14 @@ async function runStep(step: JobStep, context: Context): Promise<void> {
   else if ("order" in step) record(orderLine(jobEventLines(session.entries), ...step.order));
   else if ("sleepMs" in step) await sleep(step.sleepMs);
   else if ("kill" in step) await context.target.killDestination();
-  else {
+  else if ("schema" in step) {
+    const address = side === "destination" ? context.target.destination : context.target.source;
+    const check =
+      step.schema === "jobs"
+        ? await checkSchemaOf((command, args) => session.execute(command, args, { record: false }), "jobs")
+        : await checkLegacyOver(address);
+    for (const line of check.lines) record(line);
+  } else {
     if (!context.target.inject) throw new Error("this target cannot inject a migration status");
     context.target.inject(step.inject);
   }

@@ -31,12 +31,24 @@ const facade = { pollIntervalMs: 200 };
 
 type Closer = () => Promise<unknown>;
 
+/** How a scenario wants its QEMUs started beyond the defaults. */
+export interface PairOptions {
+  /** The destination listens from the start (`-incoming URI`), before any facade attaches. */
+  listenAtStart?: boolean;
+}
+
 async function withPair<T>(
   options: TargetOptions,
   fillMiB: number,
   build: (pair: Awaited<ReturnType<typeof startQemuPair>>, closers: Closer[]) => Promise<T>,
+  pairOptions: PairOptions = {},
 ): Promise<Running<T>> {
-  const pair = await startQemuPair({ binary: options.binary, memoryMiB: MEMORY_MIB, fillMiB });
+  const pair = await startQemuPair({
+    binary: options.binary,
+    memoryMiB: MEMORY_MIB,
+    fillMiB,
+    listenAtStart: pairOptions.listenAtStart === true,
+  });
   const closers: Closer[] = [];
   const stop = async () => {
     for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
@@ -51,62 +63,92 @@ async function withPair<T>(
 }
 
 /** The job API: QEMU's own when native, else a job-facade proxy on each QEMU. */
-export function startJobTarget(options: TargetOptions, fillMiB: number): Promise<Running<JobTarget>> {
-  return withPair(options, fillMiB, async (pair, closers) => {
-    const base = {
-      migrationUri: pair.migrationUri,
-      killDestination: () => pair.destination.kill(),
-    };
-    if (options.native) return { ...base, source: pair.source.qmp, destination: pair.destination.qmp };
-    const sourceUpstream = injectingUpstream(upstreamOf(await QmpClient.connect(pair.source.qmp)));
-    const serve = async (role: string, upstream: Parameters<typeof createJobFacadeProxy>[0]["upstream"]) => {
-      const address = `unix:${path.join(pair.dir, `${role}-jobs.sock`)}`;
-      const proxy = await createJobFacadeProxy({ upstream, listen: [address], facade });
-      closers.push(() => proxy.close());
-      return address;
-    };
-    return {
-      ...base,
-      source: await serve("source", sourceUpstream),
-      destination: await serve("destination", pair.destination.qmp),
-      inject: (status: string | null) => sourceUpstream.inject(status),
-    };
-  });
+export function startJobTarget(
+  options: TargetOptions,
+  fillMiB: number,
+  pairOptions: PairOptions = {},
+): Promise<Running<JobTarget>> {
+  return withPair(
+    options,
+    fillMiB,
+    async (pair, closers) => {
+      const base = {
+        migrationUri: pair.migrationUri,
+        killDestination: () => pair.destination.kill(),
+      };
+      if (options.native) return { ...base, source: pair.source.qmp, destination: pair.destination.qmp };
+      const sourceUpstream = injectingUpstream(upstreamOf(await QmpClient.connect(pair.source.qmp)));
+      const serve = async (
+        role: string,
+        upstream: Parameters<typeof createJobFacadeProxy>[0]["upstream"],
+      ) => {
+        const address = `unix:${path.join(pair.dir, `${role}-jobs.sock`)}`;
+        const proxy = await createJobFacadeProxy({ upstream, listen: [address], facade });
+        closers.push(() => proxy.close());
+        return address;
+      };
+      return {
+        ...base,
+        source: await serve("source", sourceUpstream),
+        destination: await serve("destination", pair.destination.qmp),
+        inject: (status: string | null) => sourceUpstream.inject(status),
+      };
+    },
+    pairOptions,
+  );
 }
 
 /** QEMU's own legacy API: the oracle of the legacy scenarios. */
-export function startLegacyDirect(options: TargetOptions, fillMiB: number): Promise<Running<ScenarioTarget>> {
-  return withPair(options, fillMiB, async (pair) => ({
-    source: pair.source.qmp,
-    destination: pair.destination.qmp,
-    migrationUri: pair.migrationUri,
-    killDestination: () => pair.destination.kill(),
-  }));
+export function startLegacyDirect(
+  options: TargetOptions,
+  fillMiB: number,
+  pairOptions: PairOptions = {},
+): Promise<Running<ScenarioTarget>> {
+  return withPair(
+    options,
+    fillMiB,
+    async (pair) => ({
+      source: pair.source.qmp,
+      destination: pair.destination.qmp,
+      migrationUri: pair.migrationUri,
+      killDestination: () => pair.destination.kill(),
+    }),
+    pairOptions,
+  );
 }
 
 /**
  * The legacy API through the legacy facade: over the job facade over QEMU (legacy∘jobs∘QEMU), or
  * straight over QEMU's own migration job when native.
  */
-export function startLegacyChain(options: TargetOptions, fillMiB: number): Promise<Running<ScenarioTarget>> {
-  return withPair(options, fillMiB, async (pair, closers) => {
-    const stack = async (role: "source" | "destination", qmp: string) => {
-      let upstream = qmp;
-      if (!options.native) {
-        upstream = `unix:${path.join(pair.dir, `${role}-jobs.sock`)}`;
-        const jobs = await createJobFacadeProxy({ upstream: qmp, listen: [upstream], facade });
-        closers.push(() => jobs.close());
-      }
-      const legacy = `unix:${path.join(pair.dir, `${role}-legacy.sock`)}`;
-      const proxy = await createLegacyFacadeProxy({ upstream, listen: [legacy] });
-      closers.push(() => proxy.close());
-      return legacy;
-    };
-    return {
-      source: await stack("source", pair.source.qmp),
-      destination: await stack("destination", pair.destination.qmp),
-      migrationUri: pair.migrationUri,
-      killDestination: () => pair.destination.kill(),
-    };
-  });
+export function startLegacyChain(
+  options: TargetOptions,
+  fillMiB: number,
+  pairOptions: PairOptions = {},
+): Promise<Running<ScenarioTarget>> {
+  return withPair(
+    options,
+    fillMiB,
+    async (pair, closers) => {
+      const stack = async (role: "source" | "destination", qmp: string) => {
+        let upstream = qmp;
+        if (!options.native) {
+          upstream = `unix:${path.join(pair.dir, `${role}-jobs.sock`)}`;
+          const jobs = await createJobFacadeProxy({ upstream: qmp, listen: [upstream], facade });
+          closers.push(() => jobs.close());
+        }
+        const legacy = `unix:${path.join(pair.dir, `${role}-legacy.sock`)}`;
+        const proxy = await createLegacyFacadeProxy({ upstream, listen: [legacy] });
+        closers.push(() => proxy.close());
+        return legacy;
+      };
+      return {
+        source: await stack("source", pair.source.qmp),
+        destination: await stack("destination", pair.destination.qmp),
+        migrationUri: pair.migrationUri,
+        killDestination: () => pair.destination.kill(),
+      };
+    },
+    pairOptions,
+  );
 }

@@ -22,6 +22,9 @@
  * - QEMU's text for a dead peer: a write to a socket whose peer died fails with EPIPE or with
  *   ECONNRESET depending on when the kernel noticed, so "Broken pipe" and "Connection reset by
  *   peer" are one error (real QEMU 7.2 gives either for the same scenario).
+ * - Where a destination listens (`socket-address` in query-migrate): the socket's path and port
+ *   are made per run (a fresh directory, a port the kernel picks), so they become "<path>" and
+ *   "<port>"; the address type and host stay.
  * - A scenario's `racyReplies`: the replies of those commands leave the ordered list and are
  *   listed after it, unordered against events (QEMU's main thread answers while its migration
  *   thread reports; 7.2 shows both orders). The replies themselves are still compared.
@@ -66,13 +69,31 @@ export function normaliseEntries(entries: readonly TraceEntry[], racy: readonly 
 
 function normaliseEntry(entry: TraceEntry, racy: readonly string[]): string | undefined {
   if (entry.kind === "reply")
-    return `reply ${entry.command} ${stable(entry.return, entry.command === "query-migrate")}`;
+    return `reply ${entry.command} ${stable(
+      entry.command === "query-migrate" ? placeless(entry.return) : entry.return,
+      entry.command === "query-migrate",
+    )}`;
   if (entry.kind === "error") return `error ${entry.command} ${entry.class}: ${entry.desc}`;
-  if (entry.kind === "snapshot") return `snapshot ${entry.label} ${stable(entry.info, true)}`;
+  if (entry.kind === "snapshot") return `snapshot ${entry.label} ${stable(placeless(entry.info), true)}`;
   if (entry.event === "MIGRATION_PASS") return undefined;
   const status = entry.data?.status;
   if (entry.event === "MIGRATION" && typeof status === "string" && racy.includes(status)) return undefined;
   return `event ${entry.event}${entry.data === undefined ? "" : ` ${stable(entry.data, false)}`}`;
+}
+
+/** MigrationInfo with its listening addresses' per-run path and port hidden. */
+function placeless(info: JsonValue): JsonValue {
+  if (info === null || typeof info !== "object" || Array.isArray(info)) return info;
+  const addresses = info["socket-address"];
+  if (!Array.isArray(addresses)) return info;
+  const hide = (a: JsonValue): JsonValue => {
+    if (a === null || typeof a !== "object" || Array.isArray(a)) return a;
+    const copy = { ...a };
+    if ("path" in copy) copy.path = "<path>";
+    if ("port" in copy) copy.port = "<port>";
+    return copy;
+  };
+  return { ...info, "socket-address": addresses.map(hide) };
 }
 
 /** Drops MIGRATION events of the given statuses after their first one. */

@@ -4,13 +4,14 @@
  * job-complete, job-dismiss, query-jobs), shown as it happens. Every process it starts is
  * stopped on success, on error and on abort (Ctrl-C).
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { startModelPair } from "../../src/model/index.ts";
 import { QmpClient } from "../../src/qmp/client.ts";
 import type { JsonObject } from "../../src/qmp/json-value.ts";
 import type { QmpEvent } from "../../src/qmp/protocol.ts";
 import { createJobFacadeProxy, type JobFacadeProxy } from "../proxy.ts";
-import { findQemuBinary, startQemuPair } from "../qemu-pair.ts";
+import { findQemuBinary, type QemuPair, startQemuPair } from "../qemu-pair.ts";
 import { mib, ProgressLine, sampleOf } from "./progress-line.ts";
 
 export interface DemoOptions {
@@ -19,6 +20,8 @@ export interface DemoOptions {
   postcopy: boolean;
   /** Redraw the progress line in place (a terminal) instead of printing one per second. */
   interactive: boolean;
+  /** The terminal's width now (it may be resized); the progress line is fitted to it. */
+  columns?: () => number | undefined;
   write: (text: string) => void;
   signal: AbortSignal;
   /** Run on the embedded QEMU model (src/model) even where QEMU is installed. */
@@ -38,6 +41,24 @@ export interface DemoSummary {
 
 export class DemoUnavailable extends Error {}
 
+/** The demo's guest; adapters/qemu-pair.ts loads the random image at 16 MiB into its RAM. */
+export const GUEST_MIB = 128;
+const IMAGE_AT_MIB = 16;
+export const MAX_FILL_MIB = GUEST_MIB - IMAGE_AT_MIB;
+
+/** Flags that cannot work are refused before anything starts. */
+export function checkDemoOptions(options: Pick<DemoOptions, "fillMiB" | "model">): void {
+  if (options.fillMiB > MAX_FILL_MIB)
+    throw new DemoUnavailable(
+      `--fill ${options.fillMiB} does not fit the ${GUEST_MIB} MiB guest: at most ${MAX_FILL_MIB} MiB (the image is loaded at ${IMAGE_AT_MIB} MiB)`,
+    );
+  const asked = process.env.QEMU;
+  if (!options.model && asked !== undefined && asked !== "" && !existsSync(asked))
+    throw new DemoUnavailable(
+      `QEMU=${asked}: no such file; unset QEMU to use qemu-system-x86_64 from PATH, or pass --model for the embedded model`,
+    );
+}
+
 const SOURCE_JOB = "migration";
 const DEST_JOB = "incoming";
 
@@ -48,11 +69,14 @@ interface DemoPair {
   migrationUri: string;
   dir: string;
   stop(): Promise<void>;
+  /** Why `error` happened, when the machines know better (a QEMU died). */
+  explain?(error: unknown): Promise<unknown>;
 }
 
 type Backend = { kind: "qemu"; binary: string } | { kind: "model"; why: string };
 
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  checkDemoOptions(options);
   const binary = options.model ? undefined : findQemuBinary();
   const backend: Backend = binary
     ? { kind: "qemu", binary }
@@ -66,8 +90,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 }
 
 async function startPair(backend: Backend, fillMiB: number): Promise<DemoPair> {
-  if (backend.kind === "qemu") return startQemuPair({ fillMiB });
-  const pair = await startModelPair({ fillMiB, ramMiB: Math.max(128, fillMiB) });
+  if (backend.kind === "qemu") return qemuDemoPair(await startQemuPair({ fillMiB, memoryMiB: GUEST_MIB }));
+  const pair = await startModelPair({ fillMiB, ramMiB: GUEST_MIB });
   return {
     source: { qmp: pair.source.qmpAddress },
     destination: { qmp: pair.destination.qmpAddress },
@@ -75,6 +99,31 @@ async function startPair(backend: Backend, fillMiB: number): Promise<DemoPair> {
     dir: pair.dir,
     stop: () => pair.stop(),
   };
+}
+
+/**
+ * A QEMU that dies (a bad image, a missing device) closes its monitor mid-handshake, and the
+ * client can only say ECONNRESET: whatever fails while a QEMU has exited is reported with
+ * QEMU's own last words instead.
+ */
+function qemuDemoPair(pair: QemuPair): DemoPair {
+  return {
+    ...pair,
+    source: pair.source,
+    destination: pair.destination,
+    explain: (error) => qemuDeath(pair, error),
+  };
+}
+
+async function qemuDeath(pair: QemuPair, error: unknown): Promise<unknown> {
+  const vms = [pair.source, pair.destination];
+  await Promise.race([Promise.any(vms.map((vm) => vm.exited)), new Promise((r) => setTimeout(r, 500))]);
+  const dead = vms.find((vm) => vm.process.exitCode !== null || vm.process.signalCode !== null);
+  if (dead === undefined) return error;
+  const said =
+    dead.stderr().trim().split("\n").at(-1) ||
+    `exit status ${dead.process.exitCode ?? dead.process.signalCode}`;
+  return new DemoUnavailable(`QEMU (${dead.role}) died: ${said}`);
 }
 
 async function demo(
@@ -94,6 +143,20 @@ async function demo(
   );
   const pair: DemoPair = await abortable(startPair(backend, options.fillMiB), signal);
   cleanups.push(() => pair.stop());
+  try {
+    return await migrateOn(pair, options, cleanups, say);
+  } catch (error) {
+    throw pair.explain ? await pair.explain(error) : error;
+  }
+}
+
+async function migrateOn(
+  pair: DemoPair,
+  options: DemoOptions,
+  cleanups: (() => Promise<void>)[],
+  say: (line: string) => void,
+): Promise<DemoSummary> {
+  const { signal } = options;
   const proxy = async (
     role: "source" | "destination",
   ): Promise<{ proxy: JobFacadeProxy; client: QmpClient }> => {
@@ -163,7 +226,7 @@ async function follow(
     if (!job) throw new Error(`job '${SOURCE_JOB}' vanished from query-jobs`);
     const sample = sampleOf(job);
     const now = Date.now();
-    const text = line.render(sample, now);
+    const text = line.render(sample, now, { columns: options.interactive ? options.columns?.() : undefined });
     if (options.interactive) options.write(`\r\x1b[K${text}`);
     else if (now - lastPrinted >= 1000 || sample.status === "concluded") {
       options.write(`${text}\n`);

@@ -9,10 +9,12 @@ import { isJsonObject, type JsonObject, type JsonValue } from "../../src/qmp/jso
 import { pickMembers } from "../../src/qmp/number-literal.ts";
 import { type QmpEvent, timestampOf } from "../../src/qmp/protocol.ts";
 import type { HandlerContext, QmpHandler } from "../../src/qmp/server-session.ts";
+import { adoptedId, directionOf, runningStatus, uriOfSocketAddress } from "./adoption.ts";
 import { checkArgs } from "./arguments.ts";
 import { type FacadeClient, FacadeClients } from "./clients.ts";
 import { generic, idInUse, invalidId, isWellFormedId, jobNotFound, verbRefused } from "./job-errors.ts";
 import { type JobJournal, replayJob } from "./job-journal.ts";
+import type { Direction } from "./machine-choice.ts";
 import { MigrationJob, type MigrationJobOptions } from "./migration-job.ts";
 import type { ProgressOptions } from "./progress.ts";
 import { memberStatuses, mirrorsArgument, SwitchoverTransaction } from "./switchover-transaction.ts";
@@ -57,6 +59,12 @@ export class JobFacade {
   private starts: Promise<unknown> = Promise.resolve();
   private poller: NodeJS.Timeout | undefined;
   private upstreamGone = false;
+  /** A migration QEMU reported is being adopted: events wait in the queue until its job exists. */
+  private adopting = false;
+  /** Whether QEMU accepted `events` on: refused while a migration runs (adopted at attach). */
+  private eventsOn = false;
+  /** The URI of the last `migrate` / `migrate-incoming` passed through: an adopted job's `uri`. */
+  private passedUri: { direction: Direction; uri: string } | undefined;
   private readonly clock: () => number;
 
   private constructor(
@@ -75,8 +83,10 @@ export class JobFacade {
     const caps = await upstream.execute("query-migrate-capabilities");
     const facade = new JobFacade(upstream, capabilityState(caps, "events") ?? false, options);
     if (options.journal) await facade.adopt(options.journal);
-    // Refused while a migration runs; the next job-migrate turns it on anyway.
-    await upstream.execute("migrate-set-capabilities", capsArg({ events: true })).catch(() => undefined);
+    // Refused while a migration runs; turned on when it ends, or by the next job-migrate.
+    await facade.turnEventsOn();
+    // A migration QEMU already runs (or listens for) is a job too (decision 0001, 14).
+    if (!facade.active) await facade.adoptRunning(undefined);
     return facade;
   }
 
@@ -102,7 +112,19 @@ export class JobFacade {
 
   /** Any other command reaches QEMU as sent, and QEMU's answer reaches the client as sent. */
   passThrough(command: string): QmpHandler {
-    return (args, context) => passOn(this.upstream, command, args, context.oob && this.upstream.oobEnabled);
+    return (args, context) => {
+      // A legacy start passed through becomes an adopted job; its URI is the one thing QEMU's
+      // query-migrate does not tell afterwards.
+      if ((command === "migrate" || command === "migrate-incoming") && typeof args.uri === "string")
+        this.passedUri = { direction: command === "migrate" ? "outgoing" : "incoming", uri: args.uri };
+      return passOn(
+        this.upstream,
+        command,
+        args,
+        context.oob && this.upstream.oobEnabled,
+        context.descriptors,
+      );
+    };
   }
 
   /** The migration jobs, as query-jobs lists them. */
@@ -483,7 +505,26 @@ export class JobFacade {
    */
   private observeEvent(status: string): void {
     const tracked = this.active;
-    if (!tracked) return;
+    if (this.adopting) {
+      this.observeAfterAdoption(status);
+      return;
+    }
+    if (!tracked) {
+      // No job owns QEMU's migration: someone else started one (decision 0001, 14).
+      if (this.starting === undefined && runningStatus({ status }) !== undefined) {
+        this.adopting = true;
+        this.held++;
+        this.enqueue(async () => {
+          try {
+            await this.adoptRunning(status);
+          } finally {
+            this.adopting = false;
+            this.held--;
+          }
+        });
+      }
+      return;
+    }
     if (this.held === 0 && !needsQueryFirst(tracked, status)) {
       this.apply(tracked, status, undefined);
       this.scheduleReconcile(tracked);
@@ -532,6 +573,84 @@ export class JobFacade {
       // substatus setup between postcopy-paused and postcopy-active).
       this.options.onAnomaly?.(tracked.job.id, `MIGRATION said '${status}', not confirmed; dropped`);
     } else this.apply(tracked, status, errorDescOf(details));
+  }
+
+  /** An event that came while its migration was being adopted: checked once the job exists. */
+  private observeAfterAdoption(status: string): void {
+    const seen = this.eventCount;
+    this.held++;
+    this.enqueue(async () => {
+      try {
+        const tracked = this.active;
+        if (tracked) await this.observeChecked(tracked, status, misleadingSetup(tracked, status), seen);
+      } finally {
+        this.held--;
+      }
+    });
+  }
+
+  /**
+   * Makes the migration QEMU runs a job although no `job-migrate` started it (decision 0001,
+   * 14): a `migrate` passed through, another monitor's, `-incoming URI`, or one found at attach.
+   * `eventStatus` is the MIGRATION event that revealed it (none at attach). The job gets the
+   * default id of its direction, the flags of a legacy-started block job (auto-dismiss; it is
+   * finalized automatically unless its starter asked QEMU to hold it with
+   * `pause-before-switchover`), and the facade changes none of its capabilities.
+   */
+  private async adoptRunning(eventStatus: string | undefined): Promise<void> {
+    if (this.active || this.upstreamGone) return;
+    const seen = this.eventCount;
+    const details = await this.queryMigrate();
+    const start = eventStatus ?? runningStatus(details);
+    if (start === undefined || this.active || this.starting) return;
+    const [runState, caps, upstreamJobs] = await Promise.all([
+      this.upstream.execute("query-status").catch(() => null),
+      this.upstream.execute("query-migrate-capabilities").catch(() => null),
+      this.upstream.execute("query-jobs").catch(() => []),
+    ]);
+    if (this.active || this.starting || this.upstreamGone) return;
+    const direction = directionOf(details, runState);
+    const upstreamIds = new Set(
+      (Array.isArray(upstreamJobs) ? upstreamJobs : []).map((j) => (isJsonObject(j) ? j.id : undefined)),
+    );
+    const id = adoptedId(direction, (candidate) => this.jobs.has(candidate) || upstreamIds.has(candidate));
+    const passed = this.passedUri?.direction === direction ? this.passedUri.uri : undefined;
+    const options: MigrationJobOptions = {
+      id,
+      direction,
+      postcopy: capabilityState(caps ?? [], "postcopy-ram") ?? false,
+      uri: passed ?? (direction === "incoming" ? uriOfSocketAddress(details) : ""),
+      autoFinalize:
+        direction === "incoming" || capabilityState(caps ?? [], "pause-before-switchover") !== true,
+      autoDismiss: true,
+      adopted: true,
+    };
+    this.passedUri = undefined;
+    const tracked = new TrackedJob(new MigrationJob(options, this.sink()), [], this.options.progress);
+    this.jobs.set(id, tracked);
+    tracked.announced = true;
+    this.active = tracked;
+    this.options.journal?.save({ options, restore: [], told: "none" });
+    if (details) tracked.noteDetails(details);
+    tracked.job.adoptAt(start);
+    // QEMU may be further on than the event that revealed the migration (no event since the query).
+    const now = details?.status;
+    if (typeof now === "string" && now !== start && seen === this.eventCount)
+      this.apply(tracked, now, errorDescOf(details));
+    else if (tracked.job.concluded) this.finish(tracked);
+    if (this.active === tracked) {
+      this.startPolling();
+      this.scheduleReconcile(tracked);
+    }
+  }
+
+  /** The facade needs MIGRATION events; QEMU refuses the capability while a migration runs. */
+  private async turnEventsOn(): Promise<void> {
+    if (this.eventsOn || this.upstreamGone) return;
+    this.eventsOn = await this.upstream
+      .execute("migrate-set-capabilities", capsArg({ events: true }))
+      .then(() => true)
+      .catch(() => false);
   }
 
   /** Queues one query-migrate for `tracked`, unless one is queued and not yet sent. */
@@ -604,6 +723,7 @@ export class JobFacade {
     this.restoreCapabilities(tracked);
     if (tracked.job.options.autoDismiss) this.dismiss(tracked);
     if (!this.active) this.stopPolling();
+    if (!this.eventsOn) void this.turnEventsOn();
   }
 
   private restoreCapabilities(tracked: TrackedJob): void {

@@ -23,6 +23,11 @@ export interface MigrationJobOptions {
   uri: string;
   autoFinalize: boolean;
   autoDismiss: boolean;
+  /**
+   * The facade did not start this migration but found it in QEMU (decision 0001, 14): it owns no
+   * capability of it and holds it nowhere.
+   */
+  adopted?: boolean;
 }
 
 const CONCLUDED: readonly string[] = ["completed", "failed", "cancelled"];
@@ -41,6 +46,7 @@ export class MigrationJob {
   status: JobStatus = "undefined";
   error: string | undefined;
   uri: string;
+  private lateStart = false;
 
   constructor(
     readonly options: MigrationJobOptions,
@@ -61,6 +67,24 @@ export class MigrationJob {
   /** The job appears, as every job does: undefined → created. */
   announce(): void {
     this.enter("created");
+  }
+
+  /**
+   * A migration found under way (adoption): the job appears and takes a legal walk, without anomalies, to the
+   * status QEMU reports — through `setup`, which every migration passed, then the shortest
+   * JobSTT walk where the machine declares no path from there. Not an anomaly: the job only
+   * starts being watched late.
+   */
+  adoptAt(status: string): void {
+    this.announce();
+    this.lateStart = true;
+    try {
+      if (status !== "setup" && refinedPath(this.machine, "none", status as never) === undefined)
+        this.observe("setup");
+      this.observe(status);
+    } finally {
+      this.lateStart = false;
+    }
   }
 
   /**
@@ -110,7 +134,7 @@ export class MigrationJob {
       errorFor(next, undefined) === undefined
         ? shortestJobPath(this.status, target)
         : shortestJobPathVia(this.status, "aborting", target);
-    if (walk !== undefined)
+    if (walk !== undefined && !this.lateStart)
       this.sink.anomaly?.(
         this.id,
         `undeclared '${this.substatus}' → '${next}' walked as ${walk.join(" → ")}`,

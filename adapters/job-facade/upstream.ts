@@ -10,12 +10,18 @@ import { QmpCommandError } from "../../src/qmp/server-session.ts";
 
 export interface Upstream {
   /** `raw`: keep QEMU's text of the answer for relaying it as written (src/qmp/raw-json.ts). */
-  execute(command: string, args?: JsonObject, options?: { oob?: boolean; raw?: boolean }): Promise<JsonValue>;
+  execute(
+    command: string,
+    args?: JsonObject,
+    options?: { oob?: boolean; raw?: boolean; descriptors?: readonly number[] },
+  ): Promise<JsonValue>;
   /** Every event, in arrival order. */
   onEvent(listener: (event: QmpEvent) => void): void;
   /** The connection is gone for good (QEMU quit or was killed). */
   onClose(listener: () => void): void;
   readonly oobEnabled: boolean;
+  /** Whether `execute` can send descriptors (a unix socket, addon built); absent means no. */
+  readonly carriesDescriptors?: boolean;
   close(): Promise<void>;
 }
 
@@ -44,6 +50,9 @@ export function upstreamOf(client: QmpClient): Upstream {
     get oobEnabled() {
       return client.oobEnabled;
     },
+    get carriesDescriptors() {
+      return client.carriesDescriptors;
+    },
     close: () => client.close(),
   };
 }
@@ -54,14 +63,27 @@ export function asCommandError(error: unknown): unknown {
   return error;
 }
 
+/**
+ * How a client's descriptors go on: with the command, where upstream can take them. Where it
+ * cannot (QEMU over TCP), the command goes without, and QEMU answers it as it answers a client
+ * of a TCP monitor (`No file descriptor supplied via SCM_RIGHTS` for getfd).
+ */
+function forwardable(upstream: Upstream, descriptors: readonly number[] | undefined) {
+  return descriptors !== undefined && upstream.carriesDescriptors === true ? descriptors : undefined;
+}
+
 /** Runs an upstream command for a client: QEMU's own error, class and text, is the answer. */
 export async function relay(
   upstream: Upstream,
   command: string,
   args?: JsonObject,
   oob?: boolean,
+  descriptors?: readonly number[],
 ): Promise<JsonValue> {
+  const forwarded = forwardable(upstream, descriptors);
   try {
+    if (forwarded)
+      return await upstream.execute(command, args, { oob: oob === true, descriptors: forwarded });
     return await upstream.execute(command, args, oob ? { oob } : undefined);
   } catch (error) {
     throw asCommandError(error);
@@ -80,8 +102,11 @@ export async function passOn(
   command: string,
   args: JsonObject,
   oob: boolean,
+  descriptors?: readonly number[],
 ): Promise<JsonValue> {
+  const forwarded = forwardable(upstream, descriptors);
   try {
+    if (forwarded) return await upstream.execute(command, args, { oob, raw: true, descriptors: forwarded });
     return await upstream.execute(command, args, oob ? RAW_OOB : RAW);
   } catch (error) {
     throw asCommandError(error);

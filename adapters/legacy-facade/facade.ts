@@ -44,6 +44,16 @@ export class LegacyFacade {
   /** The migration query-migrate reports: the current one, or the last one until the next. */
   private job: LegacyJob | undefined;
   private readonly ours = new Map<string, LegacyJob>();
+  /** Backend migration jobs this facade did not start, followed as QEMU's migration (0001, 14). */
+  private readonly adoptedJobs = new Map<string, LegacyJob>();
+  /** Every backend job known to be a migration: its job events never reach legacy clients. */
+  private readonly migrationIds = new Set<string>();
+  /** Backend jobs known to be no migration (block jobs): their events pass at once. */
+  private readonly otherJobs = new Set<string>();
+  /** Jobs whose type is being asked, with their events held until the answer. */
+  private readonly probing = new Map<string, QmpEvent[]>();
+  /** QEMU's MIGRATION statuses relayed while no migration was followed: the next adopted one's. */
+  private unclaimedSaid: string[] = [];
   private count = 0;
   /** Whether the backend also sends QEMU's MIGRATION events (a job facade over legacy QEMU). */
   private backendSpeaksMigration = false;
@@ -84,6 +94,7 @@ export class LegacyFacade {
     );
     // MIGRATION_PASS exists only with `events`; refused while a migration runs, which is harmless.
     await upstream.execute("migrate-set-capabilities", capsArg({ events: true })).catch(() => undefined);
+    await facade.adoptAtAttach();
     return facade;
   }
 
@@ -130,7 +141,8 @@ export class LegacyFacade {
   }
 
   passThrough(command: string): QmpHandler {
-    return (args, context) => relay(this.upstream, command, args, context.oob && this.upstream.oobEnabled);
+    return (args, context) =>
+      relay(this.upstream, command, args, context.oob && this.upstream.oobEnabled, context.descriptors);
   }
 
   addClient(client: FacadeClient): void {
@@ -196,6 +208,8 @@ export class LegacyFacade {
   ) {
     const job = new LegacyJob(`${this.options.jobIdPrefix ?? "legacy-migration"}-${++this.count}`, direction);
     this.ours.set(job.id, job);
+    this.migrationIds.add(job.id);
+    this.unclaimedSaid = [];
     this.job = job;
     this.order.reset();
     // QEMU announces `setup` before it answers; everything after comes from the migration,
@@ -395,7 +409,13 @@ export class LegacyFacade {
 
   private async queryMigrate(): Promise<JsonValue> {
     const job = this.job;
-    if (!job) return {};
+    // No migration followed yet: QEMU's own answer where the backend still has the command.
+    if (!job) return this.backendQueryMigrate({});
+    if (job.adopted) {
+      if (!job.concluded) await this.jobEntry(job);
+      // Ended: the backend dismissed the job (auto-dismiss); QEMU keeps the final answer.
+      return job.concluded ? this.backendQueryMigrate(job.view()) : job.view();
+    }
     if (!job.finalInfo) await this.jobEntry(job);
     // The job facade can report the end before its MigrationInfo has caught up; QEMU's answer
     // after the end is the final one, so wait a little for it.
@@ -407,10 +427,17 @@ export class LegacyFacade {
     return job.view();
   }
 
-  /** Jobs as the backend lists them, without the ones standing in for legacy migrations. */
+  /** The backend's query-migrate (a job facade passes QEMU's), else what the facade knows. */
+  private async backendQueryMigrate(fallback: JsonObject): Promise<JsonValue> {
+    return this.upstream.execute("query-migrate").catch(() => fallback);
+  }
+
+  /** Jobs as the backend lists them, without migrations: QEMU never lists one as a job. */
   private async queryJobs(): Promise<JsonValue> {
     const jobs = await relay(this.upstream, "query-jobs");
-    return Array.isArray(jobs) ? jobs.filter((j) => !(isJsonObject(j) && this.ours.has(String(j.id)))) : jobs;
+    return Array.isArray(jobs)
+      ? jobs.filter((j) => !(isJsonObject(j) && (j.type === "migration" || this.ours.has(String(j.id)))))
+      : jobs;
   }
 
   /** The backend's entry for the job; brings its details and status up to date. */
@@ -446,27 +473,113 @@ export class LegacyFacade {
 
   private upstreamEvent(event: QmpEvent): void {
     const data = event.data ?? {};
-    const job = typeof data.id === "string" ? this.ours.get(data.id) : undefined;
+    const id = typeof data.id === "string" ? data.id : undefined;
+    const job = id === undefined ? undefined : (this.ours.get(id) ?? this.adoptedJobs.get(id));
+    const isJobEvent = event.event === "JOB_SUBSTATUS_CHANGE" || event.event === "JOB_STATUS_CHANGE";
+    if (isJobEvent && id !== undefined && !job && !this.migrationIds.has(id) && !this.otherJobs.has(id)) {
+      this.probe(id, event);
+      return;
+    }
     switch (event.event) {
       case "JOB_SUBSTATUS_CHANGE":
-        if (!job) break;
+        if (!job) return;
         job.reports++;
-        this.observe(job, String(data["unknown-status"] ?? data.substatus), event.timestamp);
+        // A job no longer followed (an adopted one superseded by this facade's own) stays silent.
+        if (job === this.job)
+          this.observe(job, String(data["unknown-status"] ?? data.substatus), event.timestamp);
         return;
       case "JOB_STATUS_CHANGE":
-        if (job) return; // QEMU never reports a migration as a job
+        // QEMU never reports a migration as a job.
+        if (job || (id !== undefined && this.migrationIds.has(id))) {
+          if (data.status === "null" && id !== undefined) this.adoptedJobs.delete(id);
+          return;
+        }
+        if (data.status === "null" && id !== undefined) this.otherJobs.delete(id);
         break;
       case "MIGRATION":
         // Told from the job's substatus instead; kept as evidence of what QEMU itself said.
         this.backendSpeaksMigration = true;
-        // Only while this facade's migration runs: a later one started by someone else is not ours.
-        if (this.job && !this.job.concluded && typeof data.status === "string") {
+        if (typeof data.status !== "string") return;
+        if (this.job && !this.job.concluded) {
           this.job.backendSaid.add(data.status);
           this.order.said(data.status);
+        } else {
+          // A migration nobody here started: its job is announced after QEMU's event.
+          if (data.status === "setup") this.unclaimedSaid = [];
+          this.unclaimedSaid.push(data.status);
         }
         return;
     }
     this.order.pass(event as unknown as JsonObject & { event: string });
+  }
+
+  // ---- migrations this facade did not start (decision 0001, 14)
+
+  /**
+   * A job event of an unknown job: is it a migration (then followed as QEMU's migration) or a
+   * block job (then its events pass)? Its events wait for query-jobs' answer, in order.
+   */
+  private probe(id: string, event: QmpEvent): void {
+    const held = this.probing.get(id);
+    if (held) {
+      held.push(event);
+      return;
+    }
+    this.probing.set(id, [event]);
+    void this.upstream
+      .execute("query-jobs")
+      .catch(() => [])
+      .then((jobs) => {
+        const events = this.probing.get(id) ?? [];
+        this.probing.delete(id);
+        const entry = Array.isArray(jobs) ? jobs.find((j) => isJsonObject(j) && j.id === id) : undefined;
+        const migration =
+          (isJsonObject(entry) && entry.type === "migration") ||
+          events.some((e) => e.event === "JOB_SUBSTATUS_CHANGE");
+        if (migration) this.adoptJob(id, isJsonObject(entry) ? entry : undefined, false);
+        else this.otherJobs.add(id);
+        for (const held of events) this.upstreamEvent(held);
+      });
+  }
+
+  /** At attach: a migration job the backend already runs is the migration query-migrate shows. */
+  private async adoptAtAttach(): Promise<void> {
+    const jobs = await this.upstream.execute("query-jobs").catch(() => []);
+    if (!Array.isArray(jobs)) return;
+    for (const entry of jobs) {
+      if (!isJsonObject(entry) || entry.type !== "migration" || typeof entry.id !== "string") continue;
+      this.migrationIds.add(entry.id);
+      if (entry.status !== "concluded" && entry.status !== "null" && !this.job)
+        this.adoptJob(entry.id, entry, true);
+    }
+  }
+
+  /**
+   * Follows the backend's migration job `id`, whatever its id: another job client's, or one the
+   * job facade adopted (a migration started around it). Not while this facade's own migration
+   * runs: QEMU has one. At attach the job is taken where it is, nothing told; found by its
+   * events, it is told from them as QEMU told them.
+   */
+  private adoptJob(id: string, entry: JsonObject | undefined, atAttach: boolean): void {
+    this.migrationIds.add(id);
+    const direction: Direction = entry?.direction === "incoming" ? "incoming" : "outgoing";
+    const job = new LegacyJob(id, direction);
+    job.adopted = true;
+    this.adoptedJobs.set(id, job);
+    const current = this.job;
+    if (current && !current.concluded && !current.adopted) return;
+    if (current?.concluded && this.ours.has(current.id)) void this.dismiss(current);
+    this.job = job;
+    this.order.reset();
+    for (const status of this.unclaimedSaid.splice(0)) {
+      job.backendSaid.add(status);
+      this.order.said(status);
+    }
+    if (isJsonObject(entry?.details)) job.info = entry.details;
+    if (!atAttach) return;
+    const status = entry?.["unknown-status"] ?? entry?.substatus;
+    if (typeof status === "string") job.setSubstatus(status);
+    job.told = true;
   }
 
   /**

@@ -31,6 +31,12 @@ export class LegacyJob {
    * once active); the facade asks the backend for it when the job gets there.
    */
   postcopyRequested = false;
+  /**
+   * A backend migration job this facade did not start (decision 0001, 14): another client's, or
+   * one the job facade adopted. The facade follows it; QEMU's reset by the next `migrate` is the
+   * backend's business (it auto-dismisses such jobs).
+   */
+  adopted = false;
   private readonly waiters = new Set<() => void>();
 
   constructor(

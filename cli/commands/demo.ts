@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DemoUnavailable, runDemo } from "../../adapters/demo/run-demo.ts";
+import { DemoUnavailable, GUEST_MIB, MAX_FILL_MIB, runDemo } from "../../adapters/demo/run-demo.ts";
 
 interface DemoFlags {
   fill: string;
@@ -16,14 +16,23 @@ export function registerDemoCommand(program: Command): void {
   program
     .command("demo")
     .description("migrate a live QEMU guest to a second QEMU through the job API, with progress")
-    .option("--fill <MiB>", "random bytes loaded into the source guest's RAM", "96")
+    .option(
+      "--fill <MiB>",
+      `random bytes loaded into the source guest's ${GUEST_MIB} MiB of RAM, at most ${MAX_FILL_MIB}`,
+      "96",
+    )
     .option("--bandwidth <MiB/s>", "max-bandwidth of the migration job", "32")
     .option("--postcopy", "allow postcopy and switch over with job-complete")
     .option("--model", "run on the embedded QEMU 7.2 model (the default when qemu-system-x86_64 is missing)")
     .action(async (flags: DemoFlags) => {
       const controller = new AbortController();
-      const interrupt = () =>
-        controller.abort(new Error("interrupted (Ctrl-C): stopped every QEMU and proxy"));
+      const stopped = (why: string) => () =>
+        controller.abort(new Error(`${why}: stopped every QEMU and proxy`));
+      const signals = {
+        SIGINT: stopped("interrupted (Ctrl-C)"),
+        SIGTERM: stopped("terminated (SIGTERM)"),
+        SIGHUP: stopped("hung up (SIGHUP: the terminal went away)"),
+      };
       // A closed stdout (`jobshim demo | head`) must stop the demo the same way, not orphan QEMU.
       // Every later write fails too: `on`, not `once`, or the second EPIPE is an uncaught error that
       // exits before the cleanup has removed the pair's files.
@@ -32,9 +41,7 @@ export function registerDemoCommand(program: Command): void {
         closed = true;
         controller.abort(new Error("output closed: stopped every QEMU and proxy"));
       };
-      process.once("SIGINT", interrupt);
-      process.once("SIGTERM", interrupt);
-      process.once("SIGHUP", interrupt);
+      for (const [name, handler] of Object.entries(signals)) process.once(name, handler);
       process.stdout.on("error", outputClosed);
       try {
         const summary = await runDemo({
@@ -42,6 +49,7 @@ export function registerDemoCommand(program: Command): void {
           bandwidthMiB: positive(flags.bandwidth, "--bandwidth"),
           postcopy: flags.postcopy === true,
           interactive: process.stdout.isTTY === true,
+          columns: () => process.stdout.columns,
           write: (text) => closed || process.stdout.write(text),
           signal: controller.signal,
           model: flags.model === true,
@@ -52,9 +60,7 @@ export function registerDemoCommand(program: Command): void {
         process.stderr.write(`jobshim demo: ${error.message}\n`);
         process.exitCode = 1;
       } finally {
-        process.off("SIGINT", interrupt);
-        process.off("SIGTERM", interrupt);
-        process.off("SIGHUP", interrupt);
+        for (const [name, handler] of Object.entries(signals)) process.off(name, handler);
         process.stdout.off("error", outputClosed);
       }
     });

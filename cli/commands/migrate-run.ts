@@ -42,6 +42,8 @@ export interface MigrateOptions {
   json: boolean;
   /** Redraw one line in place (a terminal) instead of printing a line per second. */
   interactive: boolean;
+  /** The terminal's width now (it may be resized); the line is fitted to it. */
+  columns?: () => number | undefined;
   write: (text: string) => void;
   signal: AbortSignal;
   pollMs?: number;
@@ -269,15 +271,14 @@ class Output {
       });
       return;
     }
-    const eta =
-      sample.substatus === "completed"
-        ? "done"
-        : facts.expectedRemainingMs === undefined
-          ? "--"
-          : `${(facts.expectedRemainingMs / 1000).toFixed(1)}s`;
-    const bar = "#".repeat(Math.round(percent * 0.3)).padEnd(30, "-");
+    // At the end the last word is the outcome, not a forecast.
+    const verdict = sample.status === "concluded" ? sample.substatus : verdictWord(facts);
     const disks = mirrors === undefined ? "" : `  ${mirrorsText(mirrors)}`;
-    const text = `${`${sample.status}/${sample.substatus}`.padEnd(24)} [${bar}] ${String(percent).padStart(3)}%  ${mib(sample.current)} of ~${mib(sample.total)}  ${mib(rate)}/s  ETA ${eta}  ${verdictWord(facts)}${disks}`;
+    const text = this.line.render(sample, now, {
+      columns: this.options.interactive ? this.options.columns?.() : undefined,
+      rate,
+      trailer: `${verdict}${disks}`,
+    });
     this.draw(text, now, sample.status === "concluded");
   }
 

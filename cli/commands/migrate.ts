@@ -55,6 +55,7 @@ export function registerMigrateCommand(program: Command): void {
         const result = await runMigrate({
           ...options,
           interactive: !flags.json && process.stdout.isTTY === true,
+          columns: () => process.stdout.columns,
           write: (text) => process.stdout.write(text),
           signal: controller.signal,
         });

@@ -1,9 +1,13 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Command } from "commander";
 import { type ListenerAccess, parseSocketMode } from "../../adapters/policy/listener-access.ts";
 import { resolvePolicy } from "../../adapters/policy/policy-file.ts";
 import { createJobFacadeProxy, createLegacyFacadeProxy } from "../../adapters/proxy.ts";
 import { createReconnectingProxy } from "../../adapters/reconnecting-proxy.ts";
-import { formatAddress } from "../../src/transports/address.ts";
+import { formatAddress, parseAddress } from "../../src/transports/address.ts";
+import { explainHandshake } from "../connect-monitor.ts";
+import { EXIT_CONNECTION, UsageError } from "../exit-codes.ts";
 
 interface ProxyFlags {
   upstream: string;
@@ -20,7 +24,8 @@ interface ProxyFlags {
 /**
  * `jobshim proxy --upstream ADDRESS --listen ADDRESS... --facade jobs|legacy`: serves QMP in front
  * of a QEMU with migration shown as a job (`jobs`), or the legacy migration API in front of a job
- * backend such as a `jobs` proxy (`legacy`). Runs until SIGINT/SIGTERM or until upstream goes away.
+ * backend such as a `jobs` proxy (`legacy`). Runs until SIGINT/SIGTERM (exit 0) or until upstream
+ * goes away (exit 3: whoever started it must learn that it no longer serves).
  */
 export function registerProxyCommand(program: Command): void {
   program
@@ -60,19 +65,32 @@ export function registerProxyCommand(program: Command): void {
           `unknown facade '${flags.facade}': this proxy runs 'jobs' (migration as a job) or 'legacy' (legacy API over jobs)`,
         );
       if (flags.journal !== undefined && !flags.reconnect) throw new Error("--journal needs --reconnect");
+      checkListenFolders(flags.listen);
       if (flags.reconnect) return serveReconnecting(flags);
       const create = flags.facade === "jobs" ? createJobFacadeProxy : createLegacyFacadeProxy;
-      const proxy = await create({ upstream: flags.upstream, listen: flags.listen, access: accessOf(flags) });
+      const access = accessOf(flags);
+      process.stderr.write(`jobshim proxy: connecting to ${flags.upstream}\n`);
+      const proxy = await create({ upstream: flags.upstream, listen: flags.listen, access }).catch(
+        (error) => {
+          throw new Error(explainHandshake((error as Error).message), { cause: error });
+        },
+      );
       for (const listener of proxy.listeners)
         process.stderr.write(`jobshim proxy: listening on ${formatAddress(listener.address)}\n`);
-      const stop = new Promise<string>((resolve) => {
-        process.once("SIGINT", () => resolve("interrupted"));
-        process.once("SIGTERM", () => resolve("terminated"));
-        void proxy.ended.then(() => resolve("QEMU went away"));
+      const stop = new Promise<{ why: string; code: number }>((resolve) => {
+        process.once("SIGINT", () => resolve({ why: "interrupted", code: 0 }));
+        process.once("SIGTERM", () => resolve({ why: "terminated", code: 0 }));
+        void proxy.ended.then(() =>
+          resolve({
+            why: `upstream ${flags.upstream} went away: QEMU exited or closed its monitor`,
+            code: EXIT_CONNECTION,
+          }),
+        );
       });
-      const why = await stop;
+      const { why, code } = await stop;
       await proxy.close();
       process.stderr.write(`jobshim proxy: stopped (${why})\n`);
+      process.exitCode = code;
     });
 }
 
@@ -99,6 +117,17 @@ async function serveReconnecting(flags: ProxyFlags): Promise<void> {
   });
   await proxy.close();
   process.stderr.write(`jobshim proxy: stopped (${why})\n`);
+}
+
+/** A unix socket in a folder that is not there: say so, not EACCES or ENOENT. */
+function checkListenFolders(listen: readonly string[]): void {
+  for (const text of listen) {
+    const address = parseAddress(text);
+    if (address.kind !== "unix") continue;
+    const folder = path.dirname(address.path);
+    if (!existsSync(folder))
+      throw new UsageError(`cannot listen on ${text}: the folder ${folder} does not exist (create it first)`);
+  }
 }
 
 /** Checked before anything starts: a bad mode or policy file stops the proxy with one line. */

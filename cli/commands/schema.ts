@@ -1,4 +1,5 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
+import { DEFAULT_QAPI_DIALECT, QAPI_DIALECTS, type QapiDialect } from "../../codegen/dialect.ts";
 import { loadSchema } from "../../codegen/frontend.ts";
 import type { Entity } from "../../codegen/ir.ts";
 
@@ -9,10 +10,12 @@ export function registerSchemaCommand(program: Command): void {
     .command("check")
     .description("parse and check a QAPI schema (and everything it includes)")
     .argument("<file>", "the main schema file, e.g. qapi/qapi-schema.json")
-    .action((file: string) => {
-      const loaded = loadSchema(file);
-      const counts = countByKind(loaded.entities.flatMap(definitionKind));
-      process.stdout.write(`${file}: ok (${loaded.files.length} files, ${counts})\n`);
+    .addOption(qapiVersionOption())
+    .action((file: string, flags: { qapiVersion: QapiDialect }) => {
+      const loaded = loadSchema(file, { dialect: flags.qapiVersion });
+      const counts = countByKind(loaded.entities.flatMap(definitionKind)) || "no definitions";
+      const files = loaded.files.length === 1 ? "1 file" : `${loaded.files.length} files`;
+      process.stdout.write(`${file}: ok (${files}, ${counts})\n`);
     });
 }
 
@@ -27,4 +30,14 @@ function countByKind(kinds: string[]): string {
   const counts = new Map<string, number>();
   for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   return [...counts].map(([meta, n]) => `${n} ${meta}`).join(", ");
+}
+
+/** `--qapi-version`: which QEMU release's QAPI language the schema is in (decision 0004). */
+export function qapiVersionOption(): Option {
+  return new Option(
+    "--qapi-version <version>",
+    "the QEMU release whose QAPI language the schema is written in",
+  )
+    .choices(QAPI_DIALECTS)
+    .default(DEFAULT_QAPI_DIALECT);
 }

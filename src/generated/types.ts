@@ -2,27 +2,163 @@
 // TypeScript types of the QAPI schema, as json-schema-to-typescript renders its JSON Schema, and typed command/event maps.
 
 export type QType = ("none" | "qnull" | "qnum" | "qstring" | "qdict" | "qlist" | "qbool")
+/**
+ * Protocol features a client may turn on while negotiating.
+ *
+ * - `oob`: out-of-band execution ("exec-oob") of commands marked allow-oob
+ *
+ * @since 2.12
+ */
 export type QMPCapability = "oob"
+/**
+ * The state of the virtual machine as a whole.
+ *
+ * - `debug`: stopped by the debugger
+ * - `inmigrate`: waiting for an incoming migration
+ * - `internal-error`: stopped by an internal error
+ * - `io-error`: stopped by a disk error
+ * - `paused`: stopped by a client
+ * - `postmigrate`: stopped after an outgoing migration finished
+ * - `prelaunch`: not started yet
+ * - `finish-migrate`: stopped to complete an outgoing migration
+ * - `restore-vm`: loading a snapshot
+ * - `running`: the guest runs
+ * - `save-vm`: writing a snapshot
+ * - `shutdown`: the guest shut down and QEMU was told not to exit
+ * - `suspended`: the guest is suspended (ACPI S3)
+ * - `watchdog`: stopped by the watchdog
+ * - `guest-panicked`: stopped after a guest panic
+ * - `colo`: running as a COLO secondary
+ */
 export type RunState = ("debug" | "inmigrate" | "internal-error" | "io-error" | "paused" | "postmigrate" | "prelaunch" | "finish-migrate" | "restore-vm" | "running" | "save-vm" | "shutdown" | "suspended" | "watchdog" | "guest-panicked" | "colo")
+/**
+ * What kind of work a job does.
+ *
+ * - `commit`: merges an overlay image down into its backing chain
+ * - `stream`: pulls data from backing images up into the active image
+ * - `mirror`: copies a block device to a target and keeps the copy in sync with guest writes until completed
+ * - `backup`: copies a point-in-time view of a block device
+ * - `create`: creates a new disk image (since 3.0)
+ * - `amend`: changes options of an existing disk image (since 5.1)
+ * - `snapshot-load`: loads the VM state from a snapshot (since 6.0)
+ * - `snapshot-save`: writes the VM state into a snapshot (since 6.0)
+ * - `snapshot-delete`: deletes a snapshot (since 6.0)
+ * - `migration`: live migration run as a job; this value is jobshim's, QEMU itself has no migration job type (since jobshim 0.1)
+ *
+ * @since 1.7
+ */
 export type JobType = ("commit" | "stream" | "mirror" | "backup" | "create" | "amend" | "snapshot-load" | "snapshot-save" | "snapshot-delete" | "migration")
+/**
+ * The life-cycle states of every job. Which moves between them are
+ * legal is declared by `JobStateMachine` below.
+ *
+ * - `undefined`: not yet created; never reported to clients
+ * - `created`: exists but has not started working
+ * - `running`: doing its work
+ * - `paused`: stopped at a pause point on request; `job-resume` lets it continue
+ * - `ready`: the bulk of the work is done and the job keeps its result current; `job-complete` ends it
+ * - `standby`: paused while ready
+ * - `waiting`: finished its own work, waits for the other jobs of its transaction
+ * - `pending`: every job of the transaction has finished; the job waits to be finalized (by `job-finalize` unless auto-finalize is on)
+ * - `aborting`: failed or cancelled, cleaning up
+ * - `concluded`: over, with or without an error; the job stays listed until `job-dismiss` (unless auto-dismiss is on)
+ * - `null`: dismissed; the job is about to disappear
+ *
+ * @since 2.12
+ */
 export type JobStatus = ("undefined" | "created" | "running" | "paused" | "ready" | "standby" | "waiting" | "pending" | "aborting" | "concluded" | "null")
+/**
+ * The requests a client can make of a job. Which status accepts which
+ * verb is declared by `JobStateMachine` below.
+ *
+ * - `cancel`: stop the job and discard its result
+ * - `pause`: ask the job to stop at its next pause point
+ * - `resume`: let a paused job continue
+ * - `set-speed`: change the job's rate limit
+ * - `complete`: tell a ready job to finish
+ * - `dismiss`: remove a concluded job
+ * - `finalize`: let a pending job commit its result
+ * - `change`: change job-specific settings while the job runs (since 8.2)
+ *
+ * @since 2.12
+ */
 export type JobVerb = ("cancel" | "pause" | "resume" | "set-speed" | "complete" | "dismiss" | "finalize" | "change")
+/**
+ * What `query-jobs` reports about one job.
+ *
+ * Job types other than 'migration' add nothing to these members.  A
+ * client that knows only QEMU's JobInfo reads a migration job as any
+ * other job and may ignore the extra members.
+ *
+ * @since 3.0; a union with job-specific members since jobshim 0.1
+ */
 export type JobInfo = ({
+/**
+ * the job's ID
+ */
 id: string
+/**
+ * the kind of job
+ */
 type: JobType
+/**
+ * the job's current status
+ */
 status: JobStatus
+/**
+ * work done so far; never decreases
+ */
 "current-progress": number
+/**
+ * an estimate of the total work, which may grow or
+ * shrink while the job runs; only the ratio of
+ * `current-progress` to `total-progress` is meaningful
+ */
 "total-progress": number
+/**
+ * present when the job failed, with a human-readable reason;
+ * a concluded job without it succeeded
+ */
 error?: string
 } & ({
 type: "migration"
+/**
+ * which side the job runs on
+ */
 direction: MigrationJobDirection
+/**
+ * whether postcopy may be (or was) used; this selects the
+ * state machine the job follows
+ */
 postcopy: boolean
+/**
+ * the migration status, as `query-migrate` reports it; when
+ * QEMU reports a status jobshim does not know, the last
+ * known one
+ */
 substatus: MigrationStatus
+/**
+ * the status QEMU reported, when jobshim does not
+ * know it; the job keeps its job status meanwhile
+ */
 "unknown-status"?: string
+/**
+ * the migration URI the job uses (and resumes with)
+ */
 uri: string
+/**
+ * what `query-migrate` reported last; its `status` member is
+ * left out when QEMU sent a value jobshim does not know
+ */
 details: MigrationInfo
+/**
+ * convergence verdict and time estimates
+ */
 progress: MigrationJobProgress
+/**
+ * the block mirror jobs this migration switches over with
+ * (see `job-migrate`); absent for a migration without them
+ */
 mirrors?: string[]
 } | {
 type: "commit"
@@ -43,52 +179,283 @@ type: "snapshot-save"
 } | {
 type: "snapshot-delete"
 }))
+/**
+ * Which side of a migration a job runs on.
+ *
+ * - `outgoing`: the source, started by `job-migrate`
+ * - `incoming`: the destination, started by `job-migrate-incoming`
+ *
+ * @since jobshim 0.1
+ */
 export type MigrationJobDirection = ("outgoing" | "incoming")
+/**
+ * The phases of a migration, on either side.  jobshim treats this enum
+ * as open: a newer QEMU may report a value missing here, and nothing
+ * may break on it (see docs/decisions/0001-migration-job-mapping.md).
+ *
+ * - `none`: no migration has run since QEMU started
+ * - `setup`: the migration was started and is being set up
+ * - `cancelling`: a cancel was requested and is taking effect
+ * - `cancelled`: the migration was cancelled; the guest stays here
+ * - `active`: RAM is being copied while the guest runs (precopy)
+ * - `postcopy-active`: the guest runs on the destination, which pulls the pages it lacks from the source
+ * - `postcopy-paused`: postcopy lost its connection and waits for a recovery; no side owns a complete guest
+ * - `postcopy-recover`: postcopy is reconnecting after a pause
+ * - `completed`: the migration finished successfully
+ * - `failed`: the migration stopped with an error
+ * - `colo`: the pair runs in COLO fault-tolerance mode
+ * - `pre-switchover`: stopped just before device state is sent; only with capability pause-before-switchover, released by `migrate-continue`
+ * - `device`: device state is being sent
+ * - `wait-unplug`: waiting for the guest to unplug failover devices
+ * - `postcopy-recover-setup`: setting up a postcopy recovery (since 9.1)
+ * - `postcopy-device`: device state is being sent while switching to postcopy (since 10.2)
+ *
+ * @since 2.3
+ */
 export type MigrationStatus = ("none" | "setup" | "cancelling" | "cancelled" | "active" | "postcopy-active" | "postcopy-paused" | "postcopy-recover" | "completed" | "failed" | "colo" | "pre-switchover" | "device" | "wait-unplug" | "postcopy-recover-setup" | "postcopy-device")
+/**
+ * Any socket address, tagged by its kind.
+ *
+ * @since 2.9
+ */
 export type SocketAddress = ({
+/**
+ * which kind of address follows
+ */
 type: SocketAddressType
 } & ({
 type: "inet"
+/**
+ * host name or numeric address
+ */
 host: string
+/**
+ * port number or service name
+ */
 port: string
+/**
+ * host and port are numeric, skip name resolution
+ */
 numeric?: boolean
+/**
+ * try ports from `port` up to this one when listening
+ */
 to?: number
+/**
+ * whether IPv4 may be used
+ */
 ipv4?: boolean
+/**
+ * whether IPv6 may be used
+ */
 ipv6?: boolean
+/**
+ * turn on TCP keep-alive
+ */
 "keep-alive"?: boolean
+/**
+ * use Multipath TCP (only where the host supports it)
+ */
 mptcp?: boolean
 } | {
 type: "unix"
+/**
+ * the socket's file system path (or abstract name)
+ */
 path: string
+/**
+ * the name lives in the abstract namespace (Linux only)
+ */
 abstract?: boolean
+/**
+ * an abstract name is not padded to the full address length
+ * (Linux only)
+ */
 tight?: boolean
 } | {
 type: "vsock"
+/**
+ * the context identifier
+ */
 cid: string
+/**
+ * the port
+ */
 port: string
 } | {
 type: "fd"
+/**
+ * the string
+ */
 str: string
 }))
+/**
+ * The kinds of socket address.
+ *
+ * - `inet`: TCP over IPv4 or IPv6
+ * - `unix`: a Unix domain socket
+ * - `vsock`: a virtio socket
+ * - `fd`: a file descriptor already known to QEMU, by name or number
+ *
+ * @since 2.9
+ */
 export type SocketAddressType = ("inet" | "unix" | "vsock" | "fd")
+/**
+ * jobshim's verdict on whether a precopy migration will finish on its
+ * own, judged from the remaining bytes at successive dirty-bitmap
+ * syncs.
+ *
+ * - `unknown`: too early to tell (fewer than three passes), or not in a precopy phase
+ * - `converging`: at the measured dirty rate and bandwidth, the bytes left after a pass fall within the downtime limit in a few passes (or the copy already switched over, or runs in postcopy, which sends each page once)
+ * - `not-converging`: the guest dirties memory as fast as it is sent; the migration will not end unless the downtime limit or the bandwidth is raised, postcopy is started, or the guest is throttled
+ * - `stalled`: no byte was transferred for longer than the stall threshold: the connection or the destination hangs
+ *
+ * @since jobshim 0.1
+ */
 export type MigrationConvergence = ("unknown" | "converging" | "not-converging" | "stalled")
+/**
+ * The kind of I/O that failed.
+ *
+ * - `read`: a read
+ * - `write`: a write
+ *
+ * @since 2.1
+ */
 export type IoOperationType = ("read" | "write")
+/**
+ * The I/O error state of a device or job.
+ *
+ * - `ok`: no error
+ * - `failed`: an I/O error occurred
+ * - `nospace`: a write failed for lack of space
+ *
+ * @since 1.0
+ */
 export type BlockDeviceIoStatus = ("ok" | "failed" | "nospace")
+/**
+ * What a job does when an I/O error hits it.
+ *
+ * - `report`: fail the job
+ * - `ignore`: carry on as if nothing happened
+ * - `enospc`: pause on lack of space, fail otherwise
+ * - `stop`: pause the job until it is resumed
+ * - `auto`: take the device's own error policy
+ *
+ * @since 1.3
+ */
 export type BlockdevOnError = ("report" | "ignore" | "enospc" | "stop" | "auto")
+/**
+ * Which data a mirror (or backup) job copies.
+ *
+ * - `top`: only the top image's own data
+ * - `full`: everything the guest sees
+ * - `none`: only what the guest writes from now on
+ * - `incremental`: what a dirty bitmap marks
+ * - `bitmap`: what a bitmap selects, with a chosen bitmap policy
+ *
+ * @since 1.3
+ */
 export type MirrorSyncMode = ("top" | "full" | "none" | "incremental" | "bitmap")
+/**
+ * How a mirror job treats guest writes.
+ *
+ * - `background`: copy them later, in the background
+ * - `write-blocking`: copy them to the target before completing them
+ *
+ * @since 3.0
+ */
 export type MirrorCopyMode = ("background" | "write-blocking")
+/**
+ * What was done about an I/O error.
+ *
+ * - `ignore`: it was ignored
+ * - `report`: it was reported (the job fails)
+ * - `stop`: the job was paused
+ *
+ * @since 2.1
+ */
 export type BlockErrorAction = ("ignore" | "report" | "stop")
+/**
+ * A string, or JSON null to reset a string setting to its default.
+ *
+ * @since 2.10
+ */
 export type StrOrNull = (string | null)
+/**
+ * Global migration switches.  QEMU refuses to change them while a
+ * migration runs.
+ *
+ * - `xbzrle`: send changed pages as XBZRLE deltas
+ * - `rdma-pin-all`: pin all guest memory up front for RDMA
+ * - `auto-converge`: throttle vCPUs when the migration does not converge
+ * - `zero-blocks`: skip zero blocks in block migration
+ * - `compress`: compress pages with worker threads
+ * - `events`: emit `MIGRATION` and `MIGRATION_PASS`
+ * - `postcopy-ram`: allow switching to postcopy with `migrate-start-postcopy`
+ * - `x-colo`: run COLO after the first migration
+ * - `release-ram`: free source RAM as postcopy sends it
+ * - `block`: also migrate block devices (old block migration)
+ * - `return-path`: open a channel back from the destination
+ * - `pause-before-switchover`: stop in pre-switchover until `migrate-continue`
+ * - `multifd`: send pages over several channels
+ * - `dirty-bitmaps`: migrate persistent dirty bitmaps
+ * - `postcopy-blocktime`: measure vCPU wait time in postcopy
+ * - `late-block-activate`: the destination activates its block devices when the guest is continued, not when the migration ends
+ * - `x-ignore-shared`: skip RAM backed by shared memory
+ * - `validate-uuid`: check that source and destination UUIDs match
+ * - `background-snapshot`: take a snapshot while the guest runs
+ * - `zero-copy-send`: send pages without copying them (Linux)
+ * - `postcopy-preempt`: use a separate channel for postcopy page requests
+ *
+ * @since 1.2
+ */
 export type MigrationCapability = ("xbzrle" | "rdma-pin-all" | "auto-converge" | "zero-blocks" | "compress" | "events" | "postcopy-ram" | "x-colo" | "release-ram" | "block" | "return-path" | "pause-before-switchover" | "multifd" | "dirty-bitmaps" | "postcopy-blocktime" | "late-block-activate" | "x-ignore-shared" | "validate-uuid" | "background-snapshot" | "zero-copy-send" | "postcopy-preempt")
+/**
+ * How multifd channels compress pages.
+ *
+ * - `none`: no compression
+ * - `zlib`: zlib
+ * - `zstd`: zstd (only where QEMU was built with it)
+ *
+ * @since 5.0
+ */
 export type MultiFDCompression = ("none" | "zlib" | "zstd")
+/**
+ * The arguments of `job-change`: the job, its type, and the settings of
+ * that type to change.
+ *
+ * @since jobshim 0.1
+ */
 export type JobChangeOptions = ({
+/**
+ * the job's ID
+ */
 id: string
+/**
+ * the job's type; must match the job
+ */
 type: JobType
 } & ({
 type: "migration"
+/**
+ * precopy bandwidth cap, bytes per second (parameter
+ * max-bandwidth)
+ */
 "max-bandwidth"?: number
+/**
+ * postcopy bandwidth cap, bytes per second
+ * (parameter max-postcopy-bandwidth)
+ */
 "max-postcopy-bandwidth"?: number
+/**
+ * downtime limit in milliseconds (parameter
+ * downtime-limit)
+ */
 "downtime-limit"?: number
+/**
+ * the URI a later resume from postcopy-paused uses: the source
+ * connects to it, the destination listens on it
+ */
 uri?: string
 } | {
 type: "commit"
@@ -109,12 +476,31 @@ type: "snapshot-save"
 } | {
 type: "snapshot-delete"
 }))
+/**
+ * The data of `JOB_SUBSTATUS_CHANGE`.
+ *
+ * @since jobshim 0.1
+ */
 export type JobSubstatusChange = ({
+/**
+ * the job's ID
+ */
 id: string
+/**
+ * the job's type
+ */
 type: JobType
 } & ({
 type: "migration"
+/**
+ * the new migration status (the last known one, when
+ * `unknown-status` is present)
+ */
 substatus: MigrationStatus
+/**
+ * the status QEMU reported, when jobshim does not
+ * know it
+ */
 "unknown-status"?: string
 } | {
 type: "commit"
@@ -136,415 +522,1627 @@ type: "snapshot-save"
 type: "snapshot-delete"
 }))
 
+/**
+ * The major, minor and micro numbers of a version.
+ *
+ * @since 2.4
+ */
 export interface VersionTriple {
+/**
+ * the major version
+ */
 major: number
+/**
+ * the minor version
+ */
 minor: number
+/**
+ * the micro version
+ */
 micro: number
 }
+/**
+ * The version of the QEMU a client talks to.
+ *
+ * @since 0.14
+ */
 export interface VersionInfo {
+/**
+ * QEMU's version number
+ */
 qemu: VersionTriple
+/**
+ * the distribution's package version string, possibly empty
+ */
 package: string
 }
+/**
+ * What the server sends, wrapped as {"QMP": ...}, when a client
+ * connects.  QEMU writes the greeting without a schema type; jobshim
+ * names it so that clients can validate it.
+ *
+ * @since jobshim 0.1
+ */
 export interface QMPGreetingBody {
+/**
+ * the server's version
+ */
 version: VersionInfo
+/**
+ * the protocol features the client may enable with
+ * `qmp_capabilities`
+ */
 capabilities: QMPCapability[]
 }
+/**
+ * The greeting message itself.
+ *
+ * @since jobshim 0.1
+ */
 export interface QMPGreeting {
+/**
+ * the greeting's content
+ */
 QMP: QMPGreetingBody
 }
 export interface QObjQmpCapabilitiesArg {
+/**
+ * protocol features to turn on for this connection
+ */
 enable?: QMPCapability[]
 }
+/**
+ * What `query-status` reports.
+ *
+ * @since 0.14
+ */
 export interface StatusInfo {
+/**
+ * whether the vCPUs run
+ */
 running: boolean
+/**
+ * whether the vCPUs run in single-step mode (GDB stub);
+ * deprecated by QEMU 8.1
+ */
 singlestep: boolean
+/**
+ * the run state
+ */
 status: RunState
 }
 export interface QObj_JOB_STATUS_CHANGEArg {
+/**
+ * the job's ID
+ */
 id: string
+/**
+ * the status it moved to
+ */
 status: JobStatus
 }
 export interface QObjJobPauseArg {
+/**
+ * the job's ID
+ */
 id: string
 }
 export interface QObjJobResumeArg {
+/**
+ * the job's ID
+ */
 id: string
 }
 export interface QObjJobCancelArg {
+/**
+ * the job's ID
+ */
 id: string
 }
 export interface QObjJobCompleteArg {
+/**
+ * the job's ID
+ */
 id: string
 }
 export interface QObjJobDismissArg {
+/**
+ * the job's ID
+ */
 id: string
 }
 export interface QObjJobFinalizeArg {
+/**
+ * the ID of any job of the transaction
+ */
 id: string
 }
+/**
+ * What `query-migrate` reports.  Every member is optional: before any
+ * migration the answer is the empty object, and which members appear
+ * depends on the status and the capabilities.  After a migration ends
+ * its last state stays visible until the next `migrate`.
+ *
+ * @since 0.14
+ */
 export interface MigrationInfo {
+/**
+ * the current phase
+ */
 status?: MigrationStatus
+/**
+ * RAM counters, once the migration is past setup
+ */
 ram?: MigrationStats
+/**
+ * block migration counters (capability block only)
+ */
 disk?: MigrationStats
+/**
+ * VFIO device state counters, when VFIO devices take part
+ */
 vfio?: VfioStats
+/**
+ * XBZRLE counters (capability xbzrle only)
+ */
 "xbzrle-cache"?: XBZRLECacheStats
+/**
+ * milliseconds since the start, or the whole duration once
+ * completed
+ */
 "total-time"?: number
+/**
+ * estimated guest stop time in milliseconds, while
+ * active
+ */
 "expected-downtime"?: number
+/**
+ * measured guest stop time in milliseconds, once completed
+ */
 downtime?: number
+/**
+ * milliseconds spent in setup
+ */
 "setup-time"?: number
+/**
+ * current vCPU throttling (auto-converge)
+ */
 "cpu-throttle-percentage"?: number
+/**
+ * why the migration failed
+ */
 "error-desc"?: string
+/**
+ * why an outgoing migration cannot start now
+ */
 "blocked-reasons"?: string[]
+/**
+ * total milliseconds vCPUs waited for pages
+ * (capability postcopy-blocktime, destination)
+ */
 "postcopy-blocktime"?: number
+/**
+ * the same per vCPU
+ */
 "postcopy-vcpu-blocktime"?: number[]
+/**
+ * compression counters (capability compress only)
+ */
 compression?: CompressionStats
+/**
+ * the addresses an incoming migration listens on
+ */
 "socket-address"?: SocketAddress[]
 }
+/**
+ * RAM (or block) counters of one migration.  Byte counts only grow
+ * within a migration except `remaining`, which rises again whenever the
+ * guest dirties memory that was already sent.
+ *
+ * @since 0.14
+ */
 export interface MigrationStats {
+/**
+ * bytes sent so far
+ */
 transferred: number
+/**
+ * bytes still to send, as of the last dirty-bitmap sync
+ */
 remaining: number
+/**
+ * bytes the migration covers (guest RAM size)
+ */
 total: number
+/**
+ * pages found to be all zeroes
+ */
 duplicate: number
+/**
+ * zero pages not sent at all
+ */
 skipped: number
+/**
+ * pages sent in full
+ */
 normal: number
+/**
+ * bytes of the pages sent in full
+ */
 "normal-bytes": number
+/**
+ * pages the guest dirties per second
+ */
 "dirty-pages-rate": number
+/**
+ * current throughput, in megabits per second
+ */
 mbps: number
+/**
+ * dirty-bitmap syncs so far (the pass count of
+ * `MIGRATION_PASS`)
+ */
 "dirty-sync-count": number
+/**
+ * pages the destination asked for during postcopy
+ */
 "postcopy-requests": number
+/**
+ * the target page size in bytes
+ */
 "page-size": number
+/**
+ * bytes sent over multifd channels
+ */
 "multifd-bytes": number
+/**
+ * pages sent per second over the last period
+ */
 "pages-per-second": number
+/**
+ * bytes sent in the precopy phase
+ */
 "precopy-bytes": number
+/**
+ * bytes sent while the guest was stopped
+ */
 "downtime-bytes": number
+/**
+ * bytes sent in the postcopy phase
+ */
 "postcopy-bytes": number
+/**
+ * dirty syncs that found zero-copy
+ * sends still unfinished
+ */
 "dirty-sync-missed-zero-copy": number
 }
+/**
+ * Counters of VFIO device state transfer.
+ *
+ * @since 5.2
+ */
 export interface VfioStats {
+/**
+ * bytes of VFIO device state sent
+ */
 transferred: number
 }
+/**
+ * Counters of the XBZRLE delta-compression cache.
+ *
+ * @since 1.2
+ */
 export interface XBZRLECacheStats {
+/**
+ * the cache size in bytes
+ */
 "cache-size": number
+/**
+ * bytes sent XBZRLE-encoded
+ */
 bytes: number
+/**
+ * pages sent XBZRLE-encoded
+ */
 pages: number
+/**
+ * pages not found in the cache
+ */
 "cache-miss": number
+/**
+ * share of lookups that missed
+ */
 "cache-miss-rate": number
+/**
+ * achieved compression ratio
+ */
 "encoding-rate": number
+/**
+ * pages whose encoding would have been larger than the page
+ */
 overflow: number
 }
+/**
+ * Counters of multithreaded page compression.
+ *
+ * @since 3.1
+ */
 export interface CompressionStats {
+/**
+ * pages sent compressed
+ */
 pages: number
+/**
+ * times no compression thread was free
+ */
 busy: number
+/**
+ * share of attempts that found every thread busy
+ */
 "busy-rate": number
+/**
+ * bytes after compression
+ */
 "compressed-size": number
+/**
+ * achieved compression ratio
+ */
 "compression-rate": number
 }
+/**
+ * Progress details of a migration job beyond JobInfo's two counters.
+ *
+ * @since jobshim 0.1
+ */
 export interface MigrationJobProgress {
+/**
+ * dirty-bitmap syncs so far (the last `MIGRATION_PASS` number)
+ */
 passes: number
+/**
+ * whether the migration is expected to finish
+ */
 convergence: MigrationConvergence
+/**
+ * estimated milliseconds until switchover,
+ * present only while converging
+ */
 "expected-remaining-time"?: number
+/**
+ * milliseconds since the transferred byte count last
+ * grew, present only while the job runs (and not while
+ * it waits in pre-switchover)
+ */
 "stalled-time"?: number
+/**
+ * bytes per second the migration sends, as QEMU last
+ * measured it; absent before the first measurement
+ */
 throughput?: number
+/**
+ * bytes per second the guest dirtied, measured at the
+ * last dirty-bitmap sync; absent before the second sync
+ */
 "dirty-rate"?: number
+/**
+ * the downtime limit in milliseconds the verdict
+ * assumes (the job's, else QEMU's default of 300)
+ */
 "downtime-limit": number
 }
+/**
+ * What `query-block-jobs` reports about one block job.
+ *
+ * @since 1.1
+ */
 export interface BlockJobInfo {
+/**
+ * the job type, as a string
+ */
 type: string
+/**
+ * the job's ID
+ */
 device: string
+/**
+ * estimated total work, in bytes (the total progress)
+ */
 len: number
+/**
+ * work done, in bytes (the current progress)
+ */
 offset: number
+/**
+ * whether the job is doing work right now
+ */
 busy: boolean
+/**
+ * whether a pause was requested
+ */
 paused: boolean
+/**
+ * the rate limit in bytes per second, 0 for none
+ */
 speed: number
+/**
+ * the job's I/O error state
+ */
 "io-status": BlockDeviceIoStatus
+/**
+ * whether the job can be completed
+ */
 ready: boolean
+/**
+ * the generic job status
+ */
 status: JobStatus
+/**
+ * whether the job finalizes without `block-job-finalize`
+ */
 "auto-finalize": boolean
+/**
+ * whether the job disappears without `block-job-dismiss`
+ */
 "auto-dismiss": boolean
+/**
+ * why the job failed, when it did
+ */
 error?: string
 }
 export interface QObjBlockdevMirrorArg {
+/**
+ * the new job's ID (defaults to the node name of `device`)
+ */
 "job-id"?: string
+/**
+ * the node (or device) to copy from
+ */
 device: string
+/**
+ * the node to copy to
+ */
 target: string
+/**
+ * the node to replace by `target` on completion, if not
+ * `device`
+ */
 replaces?: string
+/**
+ * which data to copy
+ */
 sync: MirrorSyncMode
+/**
+ * rate limit in bytes per second
+ */
 speed?: number
+/**
+ * size of the dirty-tracking unit in bytes
+ */
 granularity?: number
+/**
+ * size of the copy buffer in bytes
+ */
 "buf-size"?: number
+/**
+ * policy for read errors
+ */
 "on-source-error"?: BlockdevOnError
+/**
+ * policy for write errors
+ */
 "on-target-error"?: BlockdevOnError
+/**
+ * node name of the filter the job inserts
+ */
 "filter-node-name"?: string
+/**
+ * how guest writes are handled
+ */
 "copy-mode"?: MirrorCopyMode
+/**
+ * finalize without `block-job-finalize` (default true)
+ */
 "auto-finalize"?: boolean
+/**
+ * disappear without `block-job-dismiss` (default true)
+ */
 "auto-dismiss"?: boolean
 }
 export interface QObjBlockJobSetSpeedArg {
+/**
+ * the job's ID
+ */
 device: string
+/**
+ * bytes per second, 0 for none
+ */
 speed: number
 }
 export interface QObjBlockJobCancelArg {
+/**
+ * the job's ID
+ */
 device: string
+/**
+ * cancel even a ready mirror for real
+ */
 force?: boolean
 }
 export interface QObjBlockJobPauseArg {
+/**
+ * the job's ID
+ */
 device: string
 }
 export interface QObjBlockJobResumeArg {
+/**
+ * the job's ID
+ */
 device: string
 }
 export interface QObjBlockJobCompleteArg {
+/**
+ * the job's ID
+ */
 device: string
 }
 export interface QObjBlockJobDismissArg {
+/**
+ * the job's ID
+ */
 id: string
 }
 export interface QObjBlockJobFinalizeArg {
+/**
+ * the job's ID
+ */
 id: string
 }
 export interface QObj_BLOCK_JOB_COMPLETEDArg {
+/**
+ * the job type
+ */
 type: JobType
+/**
+ * the job's ID
+ */
 device: string
+/**
+ * the final total progress
+ */
 len: number
+/**
+ * the final current progress
+ */
 offset: number
+/**
+ * the rate limit
+ */
 speed: number
+/**
+ * why the job failed, when it did
+ */
 error?: string
 }
 export interface QObj_BLOCK_JOB_CANCELLEDArg {
+/**
+ * the job type
+ */
 type: JobType
+/**
+ * the job's ID
+ */
 device: string
+/**
+ * the total progress when it ended
+ */
 len: number
+/**
+ * the current progress when it ended
+ */
 offset: number
+/**
+ * the rate limit
+ */
 speed: number
 }
 export interface QObj_BLOCK_JOB_ERRORArg {
+/**
+ * the job's ID
+ */
 device: string
+/**
+ * the kind of I/O that failed
+ */
 operation: IoOperationType
+/**
+ * what was done about it
+ */
 action: BlockErrorAction
 }
 export interface QObj_BLOCK_JOB_READYArg {
+/**
+ * the job type
+ */
 type: JobType
+/**
+ * the job's ID
+ */
 device: string
+/**
+ * the total progress
+ */
 len: number
+/**
+ * the current progress
+ */
 offset: number
+/**
+ * the rate limit
+ */
 speed: number
 }
 export interface QObj_BLOCK_JOB_PENDINGArg {
+/**
+ * the job type
+ */
 type: JobType
+/**
+ * the job's ID
+ */
 id: string
 }
+/**
+ * An object wrapping a single string.
+ *
+ * @since 1.2
+ */
 export interface String {
+/**
+ * the string
+ */
 str: string
 }
+/**
+ * Host and port of an IP socket.
+ */
 export interface InetSocketAddressBase {
+/**
+ * host name or numeric address
+ */
 host: string
+/**
+ * port number or service name
+ */
 port: string
 }
+/**
+ * An IP socket address with its connection options.
+ *
+ * @since 1.3
+ */
 export interface InetSocketAddress {
+/**
+ * host name or numeric address
+ */
 host: string
+/**
+ * port number or service name
+ */
 port: string
+/**
+ * host and port are numeric, skip name resolution
+ */
 numeric?: boolean
+/**
+ * try ports from `port` up to this one when listening
+ */
 to?: number
+/**
+ * whether IPv4 may be used
+ */
 ipv4?: boolean
+/**
+ * whether IPv6 may be used
+ */
 ipv6?: boolean
+/**
+ * turn on TCP keep-alive
+ */
 "keep-alive"?: boolean
+/**
+ * use Multipath TCP (only where the host supports it)
+ */
 mptcp?: boolean
 }
+/**
+ * A Unix domain socket address.
+ *
+ * @since 1.3
+ */
 export interface UnixSocketAddress {
+/**
+ * the socket's file system path (or abstract name)
+ */
 path: string
+/**
+ * the name lives in the abstract namespace (Linux only)
+ */
 abstract?: boolean
+/**
+ * an abstract name is not padded to the full address length
+ * (Linux only)
+ */
 tight?: boolean
 }
+/**
+ * A virtio socket address.
+ *
+ * @since 2.8
+ */
 export interface VsockSocketAddress {
+/**
+ * the context identifier
+ */
 cid: string
+/**
+ * the port
+ */
 port: string
 }
+/**
+ * One capability and its setting.
+ *
+ * @since 1.2
+ */
 export interface MigrationCapabilityStatus {
+/**
+ * which capability
+ */
 capability: MigrationCapability
+/**
+ * whether it is on
+ */
 state: boolean
 }
 export interface QObjMigrateSetCapabilitiesArg {
+/**
+ * the capabilities to change; others keep their setting
+ */
 capabilities: MigrationCapabilityStatus[]
 }
+/**
+ * Changes applied to a dirty bitmap as it migrates.
+ *
+ * @since 6.0
+ */
 export interface BitmapMigrationBitmapAliasTransform {
+/**
+ * the bitmap's persistence flag on the destination
+ */
 persistent?: boolean
 }
+/**
+ * The name a dirty bitmap travels under.
+ *
+ * @since 5.2
+ */
 export interface BitmapMigrationBitmapAlias {
+/**
+ * the bitmap's local name
+ */
 name: string
+/**
+ * its name in the migration stream
+ */
 alias: string
+/**
+ * changes applied on the way
+ */
 transform?: BitmapMigrationBitmapAliasTransform
 }
+/**
+ * The name a block node travels under, with its bitmaps.
+ *
+ * @since 5.2
+ */
 export interface BitmapMigrationNodeAlias {
+/**
+ * the node's local name
+ */
 "node-name": string
+/**
+ * its name in the migration stream
+ */
 alias: string
+/**
+ * aliases of the node's bitmaps
+ */
 bitmaps: BitmapMigrationBitmapAlias[]
 }
+/**
+ * Tunables accepted by `migrate-set-parameters`.  `max-bandwidth` and
+ * `downtime-limit` act at once on a running migration: they are the
+ * counterparts of a job's set-speed and change verbs.
+ *
+ * @since 2.4
+ */
 export interface MigrateSetParameters {
+/**
+ * milliseconds before the first self-announcement
+ * after migration
+ */
 "announce-initial"?: number
+/**
+ * upper bound of the gap between announcements (ms)
+ */
 "announce-max"?: number
+/**
+ * how many announcements to send
+ */
 "announce-rounds"?: number
+/**
+ * growth of the gap between announcements (ms)
+ */
 "announce-step"?: number
+/**
+ * compression level (0-9)
+ */
 "compress-level"?: number
+/**
+ * compression threads on the source
+ */
 "compress-threads"?: number
+/**
+ * wait for a free thread instead of sending the
+ * page uncompressed
+ */
 "compress-wait-thread"?: boolean
+/**
+ * decompression threads on the destination
+ */
 "decompress-threads"?: number
+/**
+ * percentage of dirtied to sent bytes that
+ * triggers throttling
+ */
 "throttle-trigger-threshold"?: number
+/**
+ * first throttle percentage (auto-converge)
+ */
 "cpu-throttle-initial"?: number
+/**
+ * throttle step (auto-converge)
+ */
 "cpu-throttle-increment"?: number
+/**
+ * grow the throttle gently near the end
+ */
 "cpu-throttle-tailslow"?: boolean
+/**
+ * id of the TLS credentials object; null or "" for none
+ */
 "tls-creds"?: StrOrNull
+/**
+ * host name to check the destination certificate
+ * against; null for the default
+ */
 "tls-hostname"?: StrOrNull
+/**
+ * id of the authorization object on the destination; null
+ * for none
+ */
 "tls-authz"?: StrOrNull
+/**
+ * bandwidth cap in bytes per second
+ */
 "max-bandwidth"?: number
+/**
+ * longest acceptable guest stop, in milliseconds
+ */
 "downtime-limit"?: number
+/**
+ * COLO checkpoint period in milliseconds
+ */
 "x-checkpoint-delay"?: number
+/**
+ * block migration copies only the top image
+ */
 "block-incremental"?: boolean
+/**
+ * number of multifd channels
+ */
 "multifd-channels"?: number
+/**
+ * XBZRLE cache size in bytes
+ */
 "xbzrle-cache-size"?: number
+/**
+ * bandwidth cap of postcopy background
+ * transfer, bytes per second
+ */
 "max-postcopy-bandwidth"?: number
+/**
+ * highest throttle percentage (auto-converge)
+ */
 "max-cpu-throttle"?: number
+/**
+ * multifd compression method
+ */
 "multifd-compression"?: MultiFDCompression
+/**
+ * zlib level for multifd (0-9)
+ */
 "multifd-zlib-level"?: number
+/**
+ * zstd level for multifd (0-20)
+ */
 "multifd-zstd-level"?: number
+/**
+ * names under which nodes and bitmaps travel
+ */
 "block-bitmap-mapping"?: BitmapMigrationNodeAlias[]
 }
+/**
+ * The tunables as `query-migrate-parameters` reports them; same meaning
+ * as in `MigrateSetParameters`, except that TLS settings are plain
+ * strings ("" meaning unset).
+ *
+ * @since 2.4
+ */
 export interface MigrationParameters {
+/**
+ * see `MigrateSetParameters`
+ */
 "announce-initial"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "announce-max"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "announce-rounds"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "announce-step"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "compress-level"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "compress-threads"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "compress-wait-thread"?: boolean
+/**
+ * see `MigrateSetParameters`
+ */
 "decompress-threads"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "throttle-trigger-threshold"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "cpu-throttle-initial"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "cpu-throttle-increment"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "cpu-throttle-tailslow"?: boolean
+/**
+ * TLS credentials object id, "" if none
+ */
 "tls-creds"?: string
+/**
+ * certificate host name, "" for the default
+ */
 "tls-hostname"?: string
+/**
+ * authorization object id, "" if none
+ */
 "tls-authz"?: string
+/**
+ * see `MigrateSetParameters` (default 128 MiB/s)
+ */
 "max-bandwidth"?: number
+/**
+ * see `MigrateSetParameters` (default 300 ms)
+ */
 "downtime-limit"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "x-checkpoint-delay"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "block-incremental"?: boolean
+/**
+ * see `MigrateSetParameters`
+ */
 "multifd-channels"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "xbzrle-cache-size"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "max-postcopy-bandwidth"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "max-cpu-throttle"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "multifd-compression"?: MultiFDCompression
+/**
+ * see `MigrateSetParameters`
+ */
 "multifd-zlib-level"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "multifd-zstd-level"?: number
+/**
+ * see `MigrateSetParameters`
+ */
 "block-bitmap-mapping"?: BitmapMigrationNodeAlias[]
 }
 export interface QObjMigrateArg {
+/**
+ * where to send the migration stream, e.g. "tcp:HOST:PORT",
+ * "unix:PATH", "exec:CMD", "fd:NAME"
+ */
 uri: string
+/**
+ * also copy whole block devices (old block migration)
+ */
 blk?: boolean
+/**
+ * with `blk`, copy only the top image
+ */
 inc?: boolean
+/**
+ * ignored; QMP migrations always run in the background
+ */
 detach?: boolean
+/**
+ * reconnect a postcopy migration in postcopy-paused to a
+ * destination that ran `migrate-recover`
+ */
 resume?: boolean
 }
 export interface QObjMigrateIncomingArg {
+/**
+ * where to listen, in the same forms as for `migrate`
+ */
 uri: string
 }
 export interface QObjMigrateContinueArg {
+/**
+ * the status the caller believes the migration is in; if it is
+ * in another one, the command fails and names the real one
+ */
 state: MigrationStatus
 }
 export interface QObjMigrateRecoverArg {
+/**
+ * where to listen
+ */
 uri: string
 }
 export interface QObj_MIGRATIONArg {
+/**
+ * the new status
+ */
 status: MigrationStatus
 }
 export interface QObj_MIGRATION_PASSArg {
+/**
+ * the number of the pass, from 1
+ */
 pass: number
 }
+/**
+ * The migration-specific part of a migration job's JobInfo in
+ * `query-jobs`.  JobInfo's `current-progress` is the bytes transferred
+ * (RAM, disk and device state), which only grows; `total-progress` is
+ * that plus the bytes still remaining, an estimate that rises again
+ * when the guest dirties memory.
+ *
+ * @since jobshim 0.1
+ */
 export interface MigrationJobInfo {
+/**
+ * which side the job runs on
+ */
 direction: MigrationJobDirection
+/**
+ * whether postcopy may be (or was) used; this selects the
+ * state machine the job follows
+ */
 postcopy: boolean
+/**
+ * the migration status, as `query-migrate` reports it; when
+ * QEMU reports a status jobshim does not know, the last
+ * known one
+ */
 substatus: MigrationStatus
+/**
+ * the status QEMU reported, when jobshim does not
+ * know it; the job keeps its job status meanwhile
+ */
 "unknown-status"?: string
+/**
+ * the migration URI the job uses (and resumes with)
+ */
 uri: string
+/**
+ * what `query-migrate` reported last; its `status` member is
+ * left out when QEMU sent a value jobshim does not know
+ */
 details: MigrationInfo
+/**
+ * convergence verdict and time estimates
+ */
 progress: MigrationJobProgress
+/**
+ * the block mirror jobs this migration switches over with
+ * (see `job-migrate`); absent for a migration without them
+ */
 mirrors?: string[]
 }
 export interface QObjJobMigrateArg {
+/**
+ * the new job's ID
+ */
 "job-id": string
+/**
+ * the destination, as for `migrate`
+ */
 uri: string
+/**
+ * allow switching to postcopy with `job-complete`; sets
+ * capability postcopy-ram for this migration.  Default: the
+ * capability's current setting.
+ */
 postcopy?: boolean
+/**
+ * when false, the migration stops in pending
+ * (substatus pre-switchover) until `job-finalize`; this
+ * is capability pause-before-switchover.  Must not be
+ * false together with `postcopy`.  Default true.
+ */
 "auto-finalize"?: boolean
+/**
+ * when false, the concluded job stays listed until
+ * `job-dismiss`.  Default true.
+ */
 "auto-dismiss"?: boolean
+/**
+ * initial bandwidth cap in bytes per second (parameter
+ * max-bandwidth)
+ */
 "max-bandwidth"?: number
+/**
+ * initial downtime limit in milliseconds (parameter
+ * downtime-limit)
+ */
 "downtime-limit"?: number
+/**
+ * IDs of block mirror jobs (blockdev-mirror to the
+ * destination's NBD export) that switch over together with
+ * this migration: the switchover happens only when every
+ * mirror is ready and the migration has reached
+ * pre-switchover; then the mirrors complete without pivoting
+ * and the migration continues.  If any member fails or is
+ * cancelled before that, every member is cancelled and the
+ * source keeps its own disks (decision 0003).  Must not be
+ * given together with `postcopy`.  Default: none.
+ */
 mirrors?: string[]
 }
 export interface QObjJobMigrateIncomingArg {
+/**
+ * the new job's ID
+ */
 "job-id": string
+/**
+ * where to listen, as for `migrate-incoming`
+ */
 uri: string
+/**
+ * when false, the concluded job stays listed until
+ * `job-dismiss`.  Default true.
+ */
 "auto-dismiss"?: boolean
 }
+/**
+ * What `job-change` can change on a migration job.  Changing a
+ * bandwidth counts as the set-speed verb, anything else as change.
+ *
+ * @since jobshim 0.1
+ */
 export interface JobChangeOptionsMigration {
+/**
+ * precopy bandwidth cap, bytes per second (parameter
+ * max-bandwidth)
+ */
 "max-bandwidth"?: number
+/**
+ * postcopy bandwidth cap, bytes per second
+ * (parameter max-postcopy-bandwidth)
+ */
 "max-postcopy-bandwidth"?: number
+/**
+ * downtime limit in milliseconds (parameter
+ * downtime-limit)
+ */
 "downtime-limit"?: number
+/**
+ * the URI a later resume from postcopy-paused uses: the source
+ * connects to it, the destination listens on it
+ */
 uri?: string
 }
+/**
+ * A migration job's new substatus.
+ *
+ * @since jobshim 0.1
+ */
 export interface MigrationJobSubstatus {
+/**
+ * the new migration status (the last known one, when
+ * `unknown-status` is present)
+ */
 substatus: MigrationStatus
+/**
+ * the status QEMU reported, when jobshim does not
+ * know it
+ */
 "unknown-status"?: string
 }
 
 /** Every command: the arguments it takes and what it returns. */
 export interface QmpCommands {
+  /**
+   * Ends capability negotiation; every other command is refused until a
+   * client has sent it.
+   *
+   * @since 0.13
+   */
   "qmp_capabilities": { args: QObjQmpCapabilitiesArg; ret: Record<string, never> };
+  /**
+   * Reports the version of QEMU (or of the backend behind a facade).
+   *
+   * @since 0.14
+   * @returns `VersionInfo`
+   */
   "query-version": { args: Record<string, never>; ret: VersionInfo };
+  /**
+   * Terminates QEMU at once.
+   *
+   * @since 0.14
+   */
   "quit": { args: Record<string, never>; ret: Record<string, never> };
+  /**
+   * Reports whether the virtual machine runs, and its run state.
+   *
+   * @since 0.14
+   * @returns `StatusInfo`
+   */
   "query-status": { args: Record<string, never>; ret: StatusInfo };
+  /**
+   * Asks a job to pause. The request is counted and takes effect at the
+   * job's next pause point, so the status may change later than the
+   * reply arrives.
+   *
+   * @since 3.0
+   */
   "job-pause": { args: QObjJobPauseArg; ret: Record<string, never> };
+  /**
+   * Withdraws one earlier `job-pause` request; the job runs again once
+   * no request is left.
+   *
+   * @since 3.0
+   */
   "job-resume": { args: QObjJobResumeArg; ret: Record<string, never> };
+  /**
+   * Cancels a job. The job goes to status aborting and then concluded;
+   * its result is thrown away.
+   *
+   * @since 3.0
+   */
   "job-cancel": { args: QObjJobCancelArg; ret: Record<string, never> };
+  /**
+   * Tells a job in status ready (or standby) to finish its work.
+   *
+   * @since 3.0
+   */
   "job-complete": { args: QObjJobCompleteArg; ret: Record<string, never> };
+  /**
+   * Removes a concluded job, so that it is no longer listed by
+   * `query-jobs`. Only needed for jobs created with auto-dismiss off.
+   *
+   * @since 3.0
+   */
   "job-dismiss": { args: QObjJobDismissArg; ret: Record<string, never> };
+  /**
+   * Lets a pending job commit its result (or roll it back, if its
+   * transaction failed). Acts on every job of the transaction the given
+   * job belongs to. Only needed for jobs created with auto-finalize off.
+   *
+   * @since 3.0
+   */
   "job-finalize": { args: QObjJobFinalizeArg; ret: Record<string, never> };
+  /**
+   * Lists the jobs that have an ID.
+   *
+   * @since 3.0
+   * @returns one `JobInfo` per job
+   */
   "query-jobs": { args: Record<string, never>; ret: JobInfo[] };
+  /**
+   * Lists the block jobs.
+   *
+   * @since 1.1
+   * @returns one `BlockJobInfo` per block job
+   */
   "query-block-jobs": { args: Record<string, never>; ret: BlockJobInfo[] };
+  /**
+   * Starts a mirror job from one block node to another.
+   *
+   * @since 2.6
+   */
   "blockdev-mirror": { args: QObjBlockdevMirrorArg; ret: Record<string, never> };
+  /**
+   * Sets a block job's rate limit (the set-speed verb).
+   *
+   * @since 1.1
+   */
   "block-job-set-speed": { args: QObjBlockJobSetSpeedArg; ret: Record<string, never> };
+  /**
+   * Cancels a block job.  On a ready mirror without `force` it completes
+   * the job instead, leaving the target unswitched.
+   *
+   * @since 1.1
+   */
   "block-job-cancel": { args: QObjBlockJobCancelArg; ret: Record<string, never> };
+  /**
+   * Asks a block job to pause (the pause verb).
+   *
+   * @since 1.3
+   */
   "block-job-pause": { args: QObjBlockJobPauseArg; ret: Record<string, never> };
+  /**
+   * Withdraws a pause request (the resume verb).
+   *
+   * @since 1.3
+   */
   "block-job-resume": { args: QObjBlockJobResumeArg; ret: Record<string, never> };
+  /**
+   * Completes a ready block job (the complete verb).
+   *
+   * @since 1.3
+   */
   "block-job-complete": { args: QObjBlockJobCompleteArg; ret: Record<string, never> };
+  /**
+   * Removes a concluded block job (the dismiss verb).
+   *
+   * @since 2.12
+   */
   "block-job-dismiss": { args: QObjBlockJobDismissArg; ret: Record<string, never> };
+  /**
+   * Finalizes a pending block job and its transaction (the finalize
+   * verb).
+   *
+   * @since 2.12
+   */
   "block-job-finalize": { args: QObjBlockJobFinalizeArg; ret: Record<string, never> };
+  /**
+   * Reports the state of the current or last migration.
+   *
+   * @since 0.14
+   * @returns `MigrationInfo`
+   */
   "query-migrate": { args: Record<string, never>; ret: MigrationInfo };
+  /**
+   * Turns capabilities on or off; refused while a migration runs.
+   *
+   * @since 1.2
+   */
   "migrate-set-capabilities": { args: QObjMigrateSetCapabilitiesArg; ret: Record<string, never> };
+  /**
+   * Lists every capability with its setting.
+   *
+   * @since 1.2
+   * @returns one `MigrationCapabilityStatus` per capability
+   */
   "query-migrate-capabilities": { args: Record<string, never>; ret: MigrationCapabilityStatus[] };
+  /**
+   * Changes migration parameters; allowed during a migration.  Members
+   * left out keep their value.
+   *
+   * @since 2.4
+   */
   "migrate-set-parameters": { args: MigrateSetParameters; ret: Record<string, never> };
+  /**
+   * Reports every migration parameter.
+   *
+   * @since 2.4
+   * @returns `MigrationParameters`
+   */
   "query-migrate-parameters": { args: Record<string, never>; ret: MigrationParameters };
+  /**
+   * Starts an outgoing migration, or resumes a paused postcopy one.
+   * Refused while another migration runs.  QEMU 8.1 adds a 'channels'
+   * argument (and makes `uri` optional); 9.1 drops `blk` and `inc`; 11.0
+   * drops `detach`.  jobshim passes the 7.2 form through.
+   *
+   * @since 0.14
+   */
   "migrate": { args: QObjMigrateArg; ret: Record<string, never> };
+  /**
+   * Starts listening for an incoming migration; QEMU must have been
+   * started with "-incoming defer".
+   *
+   * @since 2.3
+   */
   "migrate-incoming": { args: QObjMigrateIncomingArg; ret: Record<string, never> };
+  /**
+   * Cancels the outgoing migration.  Succeeds, doing nothing, when no
+   * migration runs (none, completed, failed, cancelled).  From QEMU 10.0
+   * it is refused in postcopy states.
+   *
+   * @since 0.14
+   */
   "migrate_cancel": { args: Record<string, never>; ret: Record<string, never> };
+  /**
+   * Releases a migration held in pre-switchover.
+   *
+   * @since 2.11
+   */
   "migrate-continue": { args: QObjMigrateContinueArg; ret: Record<string, never> };
+  /**
+   * Breaks the connection of a postcopy migration on purpose, which
+   * moves it to postcopy-paused.  Works on either side; QEMU 7.2 accepts
+   * it only in postcopy-active.
+   *
+   * @since 3.0
+   */
   "migrate-pause": { args: Record<string, never>; ret: Record<string, never> };
+  /**
+   * On the destination of a postcopy migration in postcopy-paused:
+   * listens for the source's "migrate resume=true".
+   *
+   * @since 3.0
+   */
   "migrate-recover": { args: QObjMigrateRecoverArg; ret: Record<string, never> };
+  /**
+   * Asks a running migration to switch to postcopy; needs capability
+   * postcopy-ram set before the migration started.
+   *
+   * @since 2.5
+   */
   "migrate-start-postcopy": { args: Record<string, never>; ret: Record<string, never> };
+  /**
+   * Starts an outgoing migration as a job.  The job facade sets the
+   * capabilities the job's options imply (postcopy-ram,
+   * pause-before-switchover, events) and the parameters given, runs
+   * `migrate`, and reports the job as created then running.  Fails, and
+   * creates no job, when `migrate` is refused (e.g. "There's a migration
+   * process in progress").  The 'channels' form of `migrate` (QEMU 8.1)
+   * is not offered: QEMU 7.2 lacks it.
+   *
+   * @since jobshim 0.1
+   */
   "job-migrate": { args: QObjJobMigrateArg; ret: Record<string, never> };
+  /**
+   * Starts listening for an incoming migration as a job (QEMU started
+   * with "-incoming defer").  The job stays created, substatus none,
+   * until the source connects.
+   *
+   * @since jobshim 0.1
+   */
   "job-migrate-incoming": { args: QObjJobMigrateIncomingArg; ret: Record<string, never> };
+  /**
+   * Changes settings of a running job: the generic counterpart of QEMU's
+   * block-job-change (8.2), which upstream proposed and did not merge.
+   * For a migration job it runs `migrate-set-parameters`.  A job whose
+   * type has no branch here accepts no changes.
+   *
+   * @since jobshim 0.1
+   */
   "job-change": { args: JobChangeOptions; ret: Record<string, never> };
 }
 
 /** Every event: the type of its `data`. */
 export interface QmpEvents {
+  /**
+   * Sent when the vCPUs stop, for example when a migration stops the
+   * guest to send its last state.
+   *
+   * @since 0.12
+   */
   "STOP": Record<string, never>;
+  /**
+   * Sent when the vCPUs start running again.
+   *
+   * @since 0.12
+   */
   "RESUME": Record<string, never>;
+  /**
+   * Sent whenever a job with an ID moves to another status.
+   *
+   * @since 3.0
+   */
   "JOB_STATUS_CHANGE": QObj_JOB_STATUS_CHANGEArg;
+  /**
+   * Sent when a block job ends, successfully or not (but not when
+   * cancelled).
+   *
+   * @since 1.1
+   */
   "BLOCK_JOB_COMPLETED": QObj_BLOCK_JOB_COMPLETEDArg;
+  /**
+   * Sent when a cancelled block job ends.
+   *
+   * @since 1.1
+   */
   "BLOCK_JOB_CANCELLED": QObj_BLOCK_JOB_CANCELLEDArg;
+  /**
+   * Sent when a block job hits an I/O error.
+   *
+   * @since 1.3
+   */
   "BLOCK_JOB_ERROR": QObj_BLOCK_JOB_ERRORArg;
+  /**
+   * Sent when a block job becomes ready to be completed.
+   *
+   * @since 1.3
+   */
   "BLOCK_JOB_READY": QObj_BLOCK_JOB_READYArg;
+  /**
+   * Sent when a block job reaches pending and waits to be finalized.
+   *
+   * @since 2.12
+   */
   "BLOCK_JOB_PENDING": QObj_BLOCK_JOB_PENDINGArg;
+  /**
+   * Sent on every status change, on either side, but only while
+   * capability events is on.
+   *
+   * @since 2.4
+   */
   "MIGRATION": QObj_MIGRATIONArg;
+  /**
+   * Sent when the source starts another pass over dirty memory, only
+   * while capability events is on.
+   *
+   * @since 2.6
+   */
   "MIGRATION_PASS": QObj_MIGRATION_PASSArg;
+  /**
+   * Sent when a job's substatus changes, whether or not its job status
+   * changes too.  When both change, the `JOB_STATUS_CHANGE` events of the
+   * whole path come first, so that a client reacting to this event finds
+   * `query-jobs` already consistent with it.  Sent regardless of any
+   * migration capability.
+   *
+   * @since jobshim 0.1
+   */
   "JOB_SUBSTATUS_CHANGE": JobSubstatusChange;
 }

@@ -6,6 +6,7 @@
 import { formatAddress, parseAddress, type QmpAddress } from "../transports/address.ts";
 import type { ByteConnection } from "../transports/byte-connection.ts";
 import { type ConnectOptions, connectTransport } from "../transports/connect.ts";
+import { closeDescriptors, descriptorPassingUnavailable, fdPassingAddon } from "../transports/fd-passing.ts";
 import { type EventFilter, EventStream } from "./event-stream.ts";
 import type { FramerLimits } from "./json-framer.ts";
 import type { JsonObject, JsonValue } from "./json-value.ts";
@@ -42,11 +43,29 @@ export interface ExecuteOptions {
    * as written; the value is then frozen and must not be changed.
    */
   raw?: boolean;
+  /**
+   * File descriptors to send with the command's bytes (SCM_RIGHTS), as QEMU's Python client's
+   * `send_fd_scm`: for `getfd` and `add-fd`. Unix sockets only. They stay the caller's: the
+   * client sends copies, so the caller may close them as soon as `execute` returns.
+   */
+  descriptors?: readonly number[];
 }
 
 /** `ready` while no reconnection ever happened: calls need not wait for it. */
 const CONNECTED: Promise<void> = Promise.resolve();
 const NO_OPTIONS: ExecuteOptions = {};
+
+/**
+ * A command held back so that descriptors reach QEMU with the right command: QEMU keeps the
+ * descriptors of its last read that had any until a command takes them, and replaces them with
+ * the next ones that arrive, so a command with descriptors goes out only once the previous one
+ * with descriptors has been answered (taken), and every later command keeps its place behind it.
+ */
+interface HeldCommand {
+  id: number;
+  line: string;
+  descriptors: number[] | undefined;
+}
 
 interface Pending {
   command: string;
@@ -103,6 +122,10 @@ export class QmpClient {
   private nextId = 1;
   private closing = false;
   private ready: Promise<void> = CONNECTED;
+  /** Commands waiting behind one with descriptors; empty unless descriptors are in play. */
+  private held: HeldCommand[] = [];
+  /** The id of the last command sent with descriptors until it is answered. */
+  private descriptorsInFlight: number | undefined;
   /** True when OOB was negotiated on the current connection. */
   oobEnabled = false;
 
@@ -121,6 +144,11 @@ export class QmpClient {
   /** Whether a connection is up right now (false while reconnecting). */
   get connected(): boolean {
     return this.link !== undefined && !this.link.connection.closed;
+  }
+
+  /** Whether `execute` can send descriptors on the current connection (unix, addon built). */
+  get carriesDescriptors(): boolean {
+    return this.link?.connection.carriesDescriptors === true;
   }
 
   get greeting(): QmpGreeting {
@@ -158,6 +186,7 @@ export class QmpClient {
     this.failPending(
       new QmpConnectionError(`QMP connection to ${formatAddress(this.address)} was closed by the client`),
     );
+    this.dropHeld();
     this.events.end();
     if (link && !link.connection.closed) {
       const gone = new Promise<void>((resolve) => link.connection.onClose(() => resolve()));
@@ -195,6 +224,8 @@ export class QmpClient {
     const link = this.link;
     if (!link || link.connection.closed)
       return Promise.reject(new QmpConnectionError(`not connected to ${formatAddress(this.address)}`));
+    if (options.descriptors !== undefined && options.descriptors.length > 0)
+      return this.sendWithDescriptors(link, command, args, options, options.descriptors);
     const id = this.nextId++;
     // QEMU treats a missing `arguments` as `{}`, but answers ~60 µs sooner without one (7.2,
     // bench/README.md); a proxy relaying a request that had none must not add one.
@@ -204,7 +235,8 @@ export class QmpClient {
       if (options.signal === undefined && options.timeoutMs === undefined) {
         // Nothing to arm or disarm: the call settles only by its reply or the connection's end.
         this.pending.set(id, { command, raw: options.raw === true, resolve, reject });
-        link.connection.write(line);
+        if (this.held.length === 0) link.connection.write(line);
+        else this.held.push({ id, line, descriptors: undefined });
         return;
       }
       const cleanup = guardCall(command, options, (error) => {
@@ -224,8 +256,98 @@ export class QmpClient {
           reject(error);
         },
       });
-      link.connection.write(line);
+      if (this.held.length === 0) link.connection.write(line);
+      else this.held.push({ id, line, descriptors: undefined });
     });
+  }
+
+  private sendWithDescriptors(
+    link: Link,
+    command: string,
+    args: JsonObject | undefined,
+    options: ExecuteOptions,
+    descriptors: readonly number[],
+  ): Promise<JsonValue> {
+    const where = formatAddress(this.address);
+    if (!link.connection.carriesDescriptors || !fdPassingAddon) {
+      const why = descriptorPassingUnavailable ?? `${where} is not a unix socket`;
+      return Promise.reject(new QmpConnectionError(`cannot pass file descriptors to ${where}: ${why}`));
+    }
+    const copies: number[] = [];
+    for (const fd of descriptors) {
+      const copy = fdPassingAddon.dup(fd);
+      if (copy < 0) {
+        closeDescriptors(copies);
+        return Promise.reject(new Error(`cannot pass file descriptor ${fd} to ${where}: errno ${-copy}`));
+      }
+      copies.push(copy);
+    }
+    const id = this.nextId++;
+    return new Promise<JsonValue>((resolve, reject) => {
+      let line: string;
+      try {
+        line = requestLine(options.oob ? "exec-oob" : "execute", command, id, args);
+      } catch (error) {
+        closeDescriptors(copies);
+        throw error;
+      }
+      const cleanup = guardCall(command, options, (error) => {
+        this.pending.delete(id);
+        reject(error);
+      });
+      if (!cleanup) {
+        closeDescriptors(copies);
+        return;
+      }
+      const settle = { command, raw: options.raw === true };
+      this.pending.set(id, {
+        ...settle,
+        resolve: (value) => {
+          cleanup();
+          resolve(value);
+        },
+        reject: (error) => {
+          cleanup();
+          reject(error);
+        },
+      });
+      const held: HeldCommand = { id, line, descriptors: copies };
+      if (this.held.length === 0 && this.descriptorsInFlight === undefined) this.transmit(link, held);
+      else this.held.push(held);
+    });
+  }
+
+  private transmit(link: Link, command: HeldCommand): void {
+    const connection = link.connection;
+    if (command.descriptors === undefined || !connection.writeWithDescriptors) {
+      if (command.descriptors) closeDescriptors(command.descriptors);
+      connection.write(command.line);
+      return;
+    }
+    this.descriptorsInFlight = command.id;
+    connection.writeWithDescriptors(command.line, command.descriptors);
+  }
+
+  /** Sends what waited behind an answered command with descriptors, up to the next such command. */
+  private releaseHeld(): void {
+    const link = this.link;
+    while (link && this.held.length > 0) {
+      const next = this.held[0] as HeldCommand;
+      if (!this.pending.has(next.id)) {
+        // Given up (timeout, abort) before it went out: its caller was told it failed.
+        this.held.shift();
+        if (next.descriptors) closeDescriptors(next.descriptors);
+        continue;
+      }
+      if (next.descriptors && this.descriptorsInFlight !== undefined) return;
+      this.held.shift();
+      this.transmit(link, next);
+    }
+  }
+
+  private dropHeld(): void {
+    for (const command of this.held.splice(0)) if (command.descriptors) closeDescriptors(command.descriptors);
+    this.descriptorsInFlight = undefined;
   }
 
   private route(message: JsonValue, text: string | undefined): void {
@@ -239,6 +361,10 @@ export class QmpClient {
     // A reply without id answers input the server could not read; blame the oldest call.
     const key = typeof reply.id === "number" ? reply.id : this.pending.keys().next().value;
     if (key === undefined) return;
+    if (key === this.descriptorsInFlight) {
+      this.descriptorsInFlight = undefined;
+      this.releaseHeld();
+    }
     const call = this.pending.get(key);
     if (!call) return;
     this.pending.delete(key);
@@ -252,6 +378,7 @@ export class QmpClient {
   private lost(link: Link, error?: Error): void {
     if (this.link !== link) return;
     this.link = undefined;
+    this.dropHeld();
     const where = formatAddress(this.address);
     const why = error ? `: ${error.message}` : "";
     for (const [id, call] of this.pending) {

@@ -1,6 +1,8 @@
 /** Public surface of the QMP runtime. */
 
 export { formatAddress, parseAddress, type QmpAddress } from "../transports/address.ts";
+/** Why file descriptors cannot be passed over unix sockets here (the addon), or undefined. */
+export { descriptorPassingUnavailable } from "../transports/fd-passing.ts";
 export { generatedArgumentValidator, QmpArgumentValidator } from "./argument-validator.ts";
 export {
   type ConnectQmpOptions,

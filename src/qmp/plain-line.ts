@@ -48,6 +48,11 @@ export class LineFramer {
     this.framer = new JsonFramer(limits);
   }
 
+  /** Nothing held of a value not yet complete. */
+  get idle(): boolean {
+    return this.framer.idle;
+  }
+
   /** Feeds one chunk; returns every value (or error) it completed, in order. */
   push(chunk: Buffer): LineFramed[] {
     const out: LineFramed[] = [];

@@ -11,6 +11,7 @@
  * before it is answered, and everything after it waits for it.
  */
 import type { ByteConnection } from "../transports/byte-connection.ts";
+import { closeDescriptors } from "../transports/fd-passing.ts";
 import { acceptCapabilities } from "./capabilities.ts";
 import type { Framed, FramerLimits } from "./json-framer.ts";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json-value.ts";
@@ -35,6 +36,11 @@ export class QmpCommandError extends Error {
 export interface HandlerContext {
   session: QmpServerSession;
   oob: boolean;
+  /**
+   * Descriptors that arrived with the command's bytes (SCM_RIGHTS). The session closes them once
+   * the command is answered: a handler passes them on (QmpClient sends copies) before that.
+   */
+  descriptors?: readonly number[];
 }
 
 /** Returns the `return` value; `undefined` means `{}`, as QEMU answers commands without one. */
@@ -79,6 +85,10 @@ export class QmpServerSession {
   /** Set when the server disconnected this client: nothing more is read or written. */
   private droppedFor: string | undefined;
   private readonly outputBound: OutputBound | undefined;
+  /** Descriptors that came with the bytes of a request not yet complete. */
+  private waitingDescriptors: number[] | undefined;
+  /** Descriptors of requests not yet answered, closed if the client leaves before they start. */
+  private readonly heldDescriptors = new Set<RequestDescriptors>();
 
   constructor(
     readonly connection: ByteConnection,
@@ -87,8 +97,11 @@ export class QmpServerSession {
     // Exact numbers: QEMU refuses `1.0` for an integer, and a proxy forwards 2^53 + 1 as written.
     this.framer = new LineFramer(host.limits, { exactNumbers: true });
     if (host.maxPendingOutput !== undefined) this.outputBound = new OutputBound(host.maxPendingOutput);
-    connection.onData((chunk) => this.receive(chunk));
-    connection.onClose(() => host.closed(this));
+    connection.onData((chunk, descriptors) => this.receive(chunk, descriptors));
+    connection.onClose(() => {
+      this.releaseDescriptors();
+      host.closed(this);
+    });
     this.send(host.greeting());
   }
 
@@ -114,15 +127,65 @@ export class QmpServerSession {
     this.connection.close();
   }
 
-  private receive(chunk: Buffer): void {
-    if (this.droppedFor !== undefined) return;
-    for (const framed of this.framer.push(chunk)) {
-      if (framed.ok && looksOutOfBand(framed.value)) void this.answer(framed);
-      else if (this.pipelined(framed)) this.pipeline(framed);
-      else {
-        this.answered = this.answered.then(() => this.answer(framed));
-        this.started = this.answered;
-      }
+  private receive(chunk: Buffer, descriptors?: number[]): void {
+    if (this.droppedFor !== undefined) {
+      if (descriptors) closeDescriptors(descriptors);
+      return;
+    }
+    const all = this.framer.push(chunk);
+    if (descriptors === undefined && this.waitingDescriptors === undefined) {
+      for (const framed of all) this.take(framed, undefined);
+      return;
+    }
+    const attached = this.attachDescriptors(all, descriptors);
+    all.forEach((framed, index) => {
+      this.take(framed, attached[index]);
+    });
+  }
+
+  /**
+   * Which request each descriptor belongs to. The kernel ends a read with the message that
+   * carried descriptors, so they came with the chunk's last bytes: they belong to the request
+   * those bytes complete, or, when the chunk ends inside a request, to that request, once
+   * complete. Descriptors waiting from an earlier chunk go to the first request completed now.
+   */
+  private attachDescriptors(
+    all: Framed[],
+    descriptors: number[] | undefined,
+  ): (RequestDescriptors | undefined)[] {
+    const lists: number[][] = all.map(() => []);
+    const waiting = this.waitingDescriptors;
+    this.waitingDescriptors = undefined;
+    if (waiting) {
+      if (all.length > 0) lists[0]?.push(...waiting);
+      else this.waitingDescriptors = waiting;
+    }
+    if (descriptors) {
+      if (all.length > 0 && this.framer.idle) lists[all.length - 1]?.push(...descriptors);
+      else this.waitingDescriptors = [...(this.waitingDescriptors ?? []), ...descriptors];
+    }
+    return lists.map((list) => {
+      if (list.length === 0) return undefined;
+      const held = new RequestDescriptors(list);
+      this.heldDescriptors.add(held);
+      return held;
+    });
+  }
+
+  /** A client that leaves takes its descriptors with it, as on QEMU's monitor. */
+  private releaseDescriptors(): void {
+    if (this.waitingDescriptors) closeDescriptors(this.waitingDescriptors);
+    this.waitingDescriptors = undefined;
+    for (const held of this.heldDescriptors) if (!held.started) held.close();
+    this.heldDescriptors.clear();
+  }
+
+  private take(framed: Framed, descriptors: RequestDescriptors | undefined): void {
+    if (framed.ok && looksOutOfBand(framed.value)) void this.answer(framed, descriptors);
+    else if (this.pipelined(framed)) this.pipeline(framed, descriptors);
+    else {
+      this.answered = this.answered.then(() => this.answer(framed, descriptors));
+      this.started = this.answered;
     }
   }
 
@@ -133,11 +196,11 @@ export class QmpServerSession {
   }
 
   /** Starts after the previous request started; replies after the previous reply went out. */
-  private pipeline(framed: Framed): void {
+  private pipeline(framed: Framed, descriptors: RequestDescriptors | undefined): void {
     let reply: Promise<JsonObject> | undefined;
     // The handler is called synchronously inside `replyTo`, so starts keep arrival order.
     const begun = this.started.then(() => {
-      reply = this.replyTo(framed);
+      reply = this.replyTo(framed, descriptors);
     });
     const previous = this.answered;
     this.started = begun;
@@ -148,14 +211,28 @@ export class QmpServerSession {
     });
   }
 
-  private async answer(framed: Framed): Promise<void> {
-    this.send(await this.replyTo(framed));
+  private async answer(framed: Framed, descriptors?: RequestDescriptors): Promise<void> {
+    this.send(await this.replyTo(framed, descriptors));
   }
 
-  private async replyTo(framed: Framed): Promise<JsonObject> {
+  private async replyTo(framed: Framed, descriptors?: RequestDescriptors): Promise<JsonObject> {
+    if (descriptors === undefined) return this.replyWith(framed, undefined);
+    // Forwarded (as copies) or refused: either way this request's descriptors end with its answer.
+    descriptors.started = true;
+    try {
+      return await this.replyWith(framed, descriptors.open);
+    } finally {
+      descriptors.close();
+      this.heldDescriptors.delete(descriptors);
+    }
+  }
+
+  private async replyWith(framed: Framed, descriptors: readonly number[] | undefined): Promise<JsonObject> {
     if (!framed.ok) return { error: { class: "GenericError", desc: framed.message } };
     const checked = checkRequest(framed.value, this.oobEnabled);
-    const reply: JsonObject = checked.ok ? await this.dispatch(checked) : { error: { ...checked.error } };
+    const reply: JsonObject = checked.ok
+      ? await this.dispatch(checked, descriptors)
+      : { error: { ...checked.error } };
     if (checked.id === undefined) return reply;
     const answered = { ...reply, id: checked.id };
     // The id is echoed as QEMU echoes it: 2^53 + 1 exactly, `1e18` as 1e+18 (number-literal.ts).
@@ -163,8 +240,13 @@ export class QmpServerSession {
     return answered;
   }
 
-  private async dispatch(request: CheckedRequest): Promise<JsonObject> {
-    const outcome = await this.run(request).catch((thrown: unknown) => failed(errorBodyOf(thrown)));
+  private async dispatch(
+    request: CheckedRequest,
+    descriptors: readonly number[] | undefined,
+  ): Promise<JsonObject> {
+    const outcome = await this.run(request, descriptors).catch((thrown: unknown) =>
+      failed(errorBodyOf(thrown)),
+    );
     if (!outcome.ok) return { error: this.negotiationWording(outcome.error) };
     return { return: outcome.value ?? {} };
   }
@@ -176,7 +258,7 @@ export class QmpServerSession {
     return { class: error.class, desc: error.desc };
   }
 
-  private async run(request: CheckedRequest): Promise<Outcome> {
+  private async run(request: CheckedRequest, descriptors: readonly number[] | undefined): Promise<Outcome> {
     const { command, args, oob } = request;
     if (command === "qmp_capabilities") return this.capabilities(args, oob);
     const handler = this.negotiated ? this.host.handler(command) : undefined;
@@ -185,7 +267,10 @@ export class QmpServerSession {
       return failed(generic(`The command ${command} does not support OOB`));
     const invalid = this.host.validate?.(command, args);
     if (invalid) return failed(invalid);
-    return { ok: true, value: await handler(args, { session: this, oob }) };
+    const context: HandlerContext = descriptors
+      ? { session: this, oob, descriptors }
+      : { session: this, oob };
+    return { ok: true, value: await handler(args, context) };
   }
 
   private capabilities(args: JsonObject, oob: boolean): Outcome {
@@ -201,6 +286,26 @@ export class QmpServerSession {
     this.negotiated = true;
     this.oobEnabled = accepted.includes("oob");
     return { ok: true, value: undefined };
+  }
+}
+
+/** The descriptors one request brought; the session owns them until the request is answered. */
+class RequestDescriptors {
+  started = false;
+  private list: number[];
+
+  constructor(list: number[]) {
+    this.list = list;
+  }
+
+  /** Still open: none once closed (a client gone before its request started). */
+  get open(): readonly number[] | undefined {
+    return this.list.length > 0 ? this.list : undefined;
+  }
+
+  close(): void {
+    closeDescriptors(this.list);
+    this.list = [];
   }
 }
 

@@ -23,9 +23,8 @@ function openSocket(address: QmpAddress & { kind: "unix" | "tcp" }, settle: Sett
   socket.once("error", onError);
   socket.once("connect", () => {
     socket.off("error", onError);
-    settle.done(new SocketConnection(socket, formatAddress(address), { keepInputOnWriteFailure: true }), () =>
-      socket.destroy(),
-    );
+    const options = { keepInputOnWriteFailure: true, unix: address.kind === "unix" };
+    settle.done(new SocketConnection(socket, formatAddress(address), options), () => socket.destroy());
   });
   settle.onCancel(() => socket.destroy());
 }

@@ -7,6 +7,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import { WebSocketServer } from "ws";
 import { formatAddress, type QmpAddress } from "./address.ts";
 import type { ByteConnection } from "./byte-connection.ts";
+import { fdPassingAddon, warnDescriptorPassingUnavailable } from "./fd-passing.ts";
 import { SocketConnection } from "./socket-connection.ts";
 import { QMP_WS_PROTOCOL, WebSocketConnection } from "./websocket-connection.ts";
 
@@ -26,10 +27,14 @@ function removeStaleSocket(path: string): void {
 
 function listenNet(address: QmpAddress & { kind: "unix" | "tcp" }, accept: (c: ByteConnection) => void) {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const unix = address.kind === "unix";
+  // Clients of a unix listener may send descriptors: the addon reads those sockets, never Node.
+  const receiveDescriptors = unix && fdPassingAddon !== undefined;
+  if (unix && !receiveDescriptors) warnDescriptorPassingUnavailable(formatAddress(address));
+  const server: Server = createServer({ pauseOnConnect: receiveDescriptors }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    accept(new SocketConnection(socket, `client of ${formatAddress(address)}`));
+    accept(new SocketConnection(socket, `client of ${formatAddress(address)}`, { receiveDescriptors, unix }));
   });
   return new Promise<Listener>((resolve, reject) => {
     server.once("error", reject);

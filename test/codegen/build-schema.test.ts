@@ -1,7 +1,7 @@
 /**
  * The IR builder: built-ins and implicit types named and ordered as QEMU 7.2 does, resolution
  * results (members, implicit empty branches, array conditions), and every semantic check QEMU's
- * corpus in ../shared does not reach, with QEMU's message (written fresh after schema.py's rules).
+ * parser corpus (qemu-corpus.test.ts) does not reach, with QEMU's message (written fresh after schema.py's rules).
  */
 import { describe, expect, it } from "vitest";
 import { buildSchema } from "../../codegen/build-schema.ts";

@@ -1,6 +1,6 @@
 /**
- * Shape checks, one small schema per rule, with QEMU 7.2's exact message. Cases QEMU's corpus in
- * ../shared covers are in qemu-corpus.test.ts; these are the rules it does not reach (written
+ * Shape checks, one small schema per rule, with QEMU 7.2's exact message. Cases QEMU's parser
+ * corpus covers are in qemu-corpus.test.ts; these are the rules it does not reach (written
  * fresh, after the rules of QEMU's expr.py) and our own additions.
  */
 import { describe, expect, it } from "vitest";

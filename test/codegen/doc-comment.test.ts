@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ParsedSchema, QapiObject, QapiValue } from "../../codegen/ast.ts";
 import type { SchemaDoc } from "../../codegen/doc.ts";
+import { loadSchema } from "../../codegen/frontend.ts";
 import { parseSchemaFile, parseSchemaSource } from "../../codegen/parse.ts";
 import { SchemaError, SourceInfo } from "../../codegen/source-info.ts";
-import { qemuShared as shared } from "../helpers/paths.ts";
-
-const corpus = path.join(shared, "qapi-schema-tests");
+import { qemuParserCorpus } from "../helpers/qemu-sources.ts";
 
 function errorOf(source: string): string {
   try {
@@ -96,7 +96,7 @@ describe("doc block errors (QEMU's texts, at the comment line)", () => {
   const cases: [string, string, string][] = [
     ["missing space after #", "d.json:2:1: missing space after #", "##\n#@foo:\n##\n"],
     ["symbol line without colon", "d.json:2:1: line should end with ':'", block("@foo")],
-    ["empty symbol", "d.json:2:1: invalid name", block("@:")],
+    ["empty symbol", "d.json:2:1: name required after '@'", block("@:")],
     ["empty parameter name", "d.json:3:1: invalid parameter name", block("@foo:", "@: x")],
     ["duplicated parameter", "d.json:4:1: 'a' parameter name duplicated", block("@foo:", "@a: x", "@a: y")],
     [
@@ -227,14 +227,15 @@ describe("connecting a doc to its definition", () => {
 });
 
 /** QEMU's test dump of doc blocks (the tail of NAME.out). */
-function dumpDocs(docs: SchemaDoc[]): string {
+/** QEMU's test dump of doc blocks; an untagged section is "None" in 7.2's and "Plain" in 10.0's. */
+function dumpDocs(docs: SchemaDoc[], untagged = "None"): string {
   const out: string[] = [];
   for (const doc of docs) {
     out.push(doc.symbol === undefined ? "doc freeform" : `doc symbol=${doc.symbol}`);
     out.push(`    body=\n${doc.body}`);
     for (const arg of doc.args) out.push(`    arg=${arg.name}\n${arg.text}`);
     for (const feature of doc.features) out.push(`    feature=${feature.name}\n${feature.text}`);
-    for (const section of doc.sections) out.push(`    section=${section.tag ?? "None"}\n${section.text}`);
+    for (const section of doc.sections) out.push(`    section=${section.tag ?? untagged}\n${section.text}`);
   }
   return `${out.join("\n")}\n`;
 }
@@ -256,21 +257,63 @@ function allDocsInOrder(parsed: ParsedSchema): SchemaDoc[] {
   return docs.sort((a, b) => a.info.line - b.info.line);
 }
 
-describe.runIf(existsSync(corpus))("QEMU's doc-good.json", () => {
-  it("yields exactly the doc sections QEMU dumps", () => {
+describe.each(["7.2", "10.0"] as const)("QEMU %s's doc-good.json", (version) => {
+  const tree = qemuParserCorpus(version);
+  it.skipIf(tree === undefined)("yields exactly the doc sections QEMU dumps", () => {
+    const dir = tree ?? "";
     const old = process.cwd();
-    process.chdir(corpus);
+    process.chdir(dir);
     let parsed: ParsedSchema;
     try {
-      parsed = parseSchemaFile("doc-good.json");
+      parsed = parseSchemaFile("doc-good.json", { dialect: version });
     } finally {
       process.chdir(old);
     }
     for (const { expr, doc } of parsed.expressions) {
       for (const name of localMembers(expr)) doc?.connectMember(name, undefined);
     }
-    const out = readFileSync(path.join(corpus, "doc-good.out"), "utf8");
+    const out = readFileSync(path.join(dir, "doc-good.out"), "utf8");
     const expected = out.slice(out.indexOf("doc freeform"));
-    expect(dumpDocs(allDocsInOrder(parsed))).toBe(expected);
+    expect(dumpDocs(allDocsInOrder(parsed), version === "7.2" ? "None" : "Plain")).toBe(expected);
+  });
+});
+
+describe("QEMU 10.0's doc rules (beyond what its corpus shows)", () => {
+  const load = (source: string) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "jobshim-doc10-"));
+    try {
+      writeFileSync(path.join(dir, "d.json"), source);
+      return loadSchema(path.join(dir, "d.json"), { dialect: "10.0" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const struct =
+    "##\n# @Shape:\n#\n# @a: documented\n##\n{ 'struct': 'Shape', 'data': { 'a': 'int', 'b': 'str' } }\n";
+
+  it("refuses an undocumented member of a documented definition, which 7.2 accepted", () => {
+    expect(() => load(struct)).toThrow(/d\.json:6:\d+: member 'b' lacks documentation/);
+    expect(parseSchemaSource(struct, "d.json").expressions[0]?.doc?.args.map((a) => a.name)).toEqual(["a"]);
+  });
+
+  it("accepts it when documentation-exceptions names the definition, with an empty description", () => {
+    const schema = load(`{ 'pragma': { 'documentation-exceptions': [ 'Shape' ] } }\n${struct}`);
+    const doc = schema.lookup("Shape")?.doc;
+    expect(doc?.args.map((a) => [a.name, a.text])).toEqual([
+      ["a", "documented"],
+      ["b", ""],
+    ]);
+  });
+
+  it("refuses 7.2's Example: and Note: sections with the directive to use instead", () => {
+    const source = (tag: string) =>
+      `##\n# @Shape:\n#\n# ${tag}: text\n##\n{ 'struct': 'Shape', 'data': {} }\n`;
+    expect(() => parseSchemaSource(source("Example"), "d.json", { dialect: "10.0" })).toThrow(
+      "d.json:4:1: The 'Example' section is no longer supported. Please use the '.. qmp-example::' directive, or other suitable markup instead.",
+    );
+    expect(() => parseSchemaSource(source("Note"), "d.json", { dialect: "10.0" })).toThrow(/'\.\. note::'/);
+    expect(parseSchemaSource(source("Example"), "d.json").expressions[0]?.doc?.sections[0]?.tag).toBe(
+      "Example",
+    );
   });
 });

@@ -7,7 +7,15 @@ import { emitJsonSchema } from "../../codegen/emit-json-schema.ts";
 import { GENERATED_NOTICE } from "../../codegen/generated-file.ts";
 import { INPUT_SCHEMA_ID, OUTPUT_SCHEMA_ID } from "../../codegen/json-schema-documents.ts";
 import { toPlainJson } from "../../codegen/json-value.ts";
-import { expectGolden, fixture, type LoadedAjv, qemu, strictAjv, typecheck } from "./emit-types-helpers.ts";
+import {
+  expectGolden,
+  fixture,
+  type LoadedAjv,
+  qemu,
+  qemuReleases,
+  strictAjv,
+  typecheck,
+} from "./emit-types-helpers.ts";
 
 /** Compiles every definition of both documents and every command/event schema; returns the count. */
 function compileEverything(loaded: LoadedAjv): number {
@@ -164,8 +172,8 @@ describe("emitJsonSchema on the fixture schema", () => {
   });
 });
 
-describe("emitJsonSchema on QEMU 7.2's whole schema", () => {
-  const schema = qemu();
+describe.each(qemuReleases)("emitJsonSchema on QEMU %s's whole schema", (version) => {
+  const schema = qemu(version);
   const started = performance.now();
   const [file] = emitJsonSchema(schema);
   const emitMs = performance.now() - started;
@@ -182,29 +190,32 @@ describe("emitJsonSchema on QEMU 7.2's whole schema", () => {
     expect(count).toBeGreaterThan(1000);
   });
 
-  it("reads what a newer QEMU sends and accepts only what 7.2 knows", () => {
-    const ret = (command: string) => loaded.validator(loaded.docs.commands[command]?.ret);
-    const args = (command: string) => loaded.validator(loaded.docs.commands[command]?.args);
-    const data = (event: string) => loaded.validator(loaded.docs.events[event]?.data);
-    expect(ret("query-migrate")({ status: "postcopy-recover-setup", "vfio-state": 1 })).toBe(true);
-    expect(ret("query-migrate")({ status: 5 })).toBe(false);
-    expect(data("MIGRATION")({ status: "postcopy-device" })).toBe(true);
-    expect(data("JOB_STATUS_CHANGE")({ id: "m0", status: "running" })).toBe(true);
-    expect(data("JOB_STATUS_CHANGE")({ id: "m0" })).toBe(false);
-    const job = {
-      id: "m0",
-      type: "migration",
-      status: "running",
-      "current-progress": 1,
-      "total-progress": 2,
-    };
-    expect(ret("query-jobs")([job])).toBe(true);
-    expect(args("migrate")({ uri: "unix:/tmp/m.sock", detach: true })).toBe(true);
-    expect(args("migrate")({ uri: "unix:/tmp/m.sock", channels: [] })).toBe(false);
-    expect(args("migrate-continue")({ state: "pre-switchover" })).toBe(true);
-    expect(args("migrate-continue")({ state: "postcopy-recover-setup" })).toBe(false);
-    expect(args("job-cancel")({})).toBe(false);
-  });
+  // What 7.2's API holds (and a newer QEMU adds) is a fact of 7.2's schema alone.
+  if (version === "7.2") {
+    it("reads what a newer QEMU sends and accepts only what 7.2 knows", () => {
+      const ret = (command: string) => loaded.validator(loaded.docs.commands[command]?.ret);
+      const args = (command: string) => loaded.validator(loaded.docs.commands[command]?.args);
+      const data = (event: string) => loaded.validator(loaded.docs.events[event]?.data);
+      expect(ret("query-migrate")({ status: "postcopy-recover-setup", "vfio-state": 1 })).toBe(true);
+      expect(ret("query-migrate")({ status: 5 })).toBe(false);
+      expect(data("MIGRATION")({ status: "postcopy-device" })).toBe(true);
+      expect(data("JOB_STATUS_CHANGE")({ id: "m0", status: "running" })).toBe(true);
+      expect(data("JOB_STATUS_CHANGE")({ id: "m0" })).toBe(false);
+      const job = {
+        id: "m0",
+        type: "migration",
+        status: "running",
+        "current-progress": 1,
+        "total-progress": 2,
+      };
+      expect(ret("query-jobs")([job])).toBe(true);
+      expect(args("migrate")({ uri: "unix:/tmp/m.sock", detach: true })).toBe(true);
+      expect(args("migrate")({ uri: "unix:/tmp/m.sock", channels: [] })).toBe(false);
+      expect(args("migrate-continue")({ state: "pre-switchover" })).toBe(true);
+      expect(args("migrate-continue")({ state: "postcopy-recover-setup" })).toBe(false);
+      expect(args("job-cancel")({})).toBe(false);
+    });
+  }
 
   it("is deterministic", () => {
     expect(emitJsonSchema(schema)[0]?.content).toBe(file?.content);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { emitRegistry } from "../../codegen/emit-registry.ts";
 import { GENERATED_NOTICE } from "../../codegen/generated-file.ts";
 import type { Schema } from "../../codegen/ir.ts";
-import { expectGolden, fixture, qemu, typecheck } from "./emit-types-helpers.ts";
+import { expectGolden, fixture, qemu, qemuReleases, typecheck } from "./emit-types-helpers.ts";
 
 function registryText(schema: Schema): string {
   const [file] = emitRegistry(schema);
@@ -85,8 +85,8 @@ describe("emitRegistry on the fixture schema", () => {
   });
 });
 
-describe("emitRegistry on QEMU 7.2's whole schema", () => {
-  const schema = qemu();
+describe.each(qemuReleases)("emitRegistry on QEMU %s's whole schema", (version) => {
+  const schema = qemu(version);
   const text = registryText(schema);
 
   it("lists every command and event with QEMU's flags", async () => {

@@ -13,19 +13,24 @@ import { loadSchema } from "../../codegen/frontend.ts";
 import type { Schema } from "../../codegen/ir.ts";
 import { buildJsonSchemaDocuments, type JsonSchemaDocuments } from "../../codegen/json-schema-documents.ts";
 import { toPlainJson } from "../../codegen/json-value.ts";
-import { projectRoot, qemuShared } from "../helpers/paths.ts";
+import { projectRoot } from "../helpers/paths.ts";
+import { type QemuSourceVersion, qemuSchemaFile } from "../helpers/qemu-sources.ts";
 
 export { projectRoot };
 
-export const qemuSchemaPath = join(qemuShared, "qapi/qapi-schema.json");
+/** The QEMU releases whose whole schema is fetched; the helper warns loudly about the others. */
+export const qemuReleases = (["7.2", "10.0"] as const).filter((v) => qemuSchemaFile(v) !== undefined);
 export const fixturePath = join(projectRoot, "test/fixtures/schemas/types-fixture.json");
 const goldenDir = join(projectRoot, "test/codegen/golden/types-fixture");
 
-let qemuSchema: Schema | undefined;
-/** QEMU 7.2's whole schema, loaded once per test file. */
-export function qemu(): Schema {
-  qemuSchema ??= loadSchema(qemuSchemaPath);
-  return qemuSchema;
+const qemuSchemas = new Map<QemuSourceVersion, Schema>();
+/** QEMU `version`'s whole schema in its own dialect, loaded once per test file. */
+export function qemu(version: QemuSourceVersion): Schema {
+  const file = qemuSchemaFile(version);
+  if (file === undefined) throw new Error(`QEMU ${version}'s schema is not fetched`);
+  const schema = qemuSchemas.get(version) ?? loadSchema(file, { dialect: version });
+  qemuSchemas.set(version, schema);
+  return schema;
 }
 
 export function fixture(): Schema {

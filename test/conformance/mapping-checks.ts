@@ -5,10 +5,8 @@
  * the codegen's own refinement checker, so a bug there cannot hide a bad table. The mutation test
  * feeds them deliberately wrong tables.
  */
-import path from "node:path";
 import { loadSchema } from "../../codegen/frontend.ts";
 import type { MachineTables } from "../../src/state-machine.ts";
-import { qemuShared } from "../helpers/paths.ts";
 import {
   JOB_STATES,
   JOB_STT,
@@ -17,6 +15,7 @@ import {
   sttAllows,
   verbTableAllows,
 } from "../helpers/qemu-job-tables.ts";
+import { qemuSchemaFile } from "../helpers/qemu-sources.ts";
 import { DECLARED_STATE_MAP, DECLARED_VERBS, MACHINES, type MigrationMachineName } from "./decision-0001.ts";
 
 export type Tables = Readonly<Record<string, MachineTables>>;
@@ -166,9 +165,14 @@ export function checkAll(tables: Tables, statuses: readonly string[]): string[] 
   return out;
 }
 
-/** MigrationStatus as QEMU 7.2's own schema declares it. */
-export function qemu72Statuses(): string[] {
-  const schema = loadSchema(path.join(qemuShared, "qapi/qapi-schema.json"));
+/**
+ * MigrationStatus as QEMU 7.2's own schema declares it, read from the source cache
+ * (scripts/fetch-qemu-sources.sh); undefined, after one loud line, when it was never fetched.
+ */
+export function qemu72Statuses(): string[] | undefined {
+  const schemaFile = qemuSchemaFile("7.2");
+  if (schemaFile === undefined) return undefined;
+  const schema = loadSchema(schemaFile);
   const entity = schema.lookup("MigrationStatus");
   if (entity?.meta !== "enum") throw new Error("QEMU 7.2's schema has no enum MigrationStatus");
   return entity.members.map((m) => m.name);

@@ -19,11 +19,13 @@ import {
 } from "./mapping-checks.ts";
 
 const tables = generated.stateMachines;
+// The coverage proofs need QEMU 7.2's own MigrationStatus; the other proofs run without it.
+const qemuStatuses = qemu72Statuses();
+const statuses = [...(qemuStatuses ?? []), ...NEWER_STATUSES];
+const itWithQemuStatuses = it.skipIf(qemuStatuses === undefined);
 
 describe("exhaustive mapping proofs over src/generated/state-tables.ts", () => {
-  const statuses = [...qemu72Statuses(), ...NEWER_STATUSES];
-
-  it("knows QEMU 7.2's 14 statuses", () => {
+  itWithQemuStatuses("knows QEMU 7.2's 14 statuses", () => {
     expect(statuses.slice(0, 14)).toContain("wait-unplug");
     expect(statuses).toHaveLength(16);
   });
@@ -48,7 +50,7 @@ describe("exhaustive mapping proofs over src/generated/state-tables.ts", () => {
       console.log(`${name}: ${cells} (verb, substatus) permissions checked against JobVerbTable`);
       expect(checkVerbSubset(m)).toEqual([]);
     });
-    it(`${name}: every MigrationStatus (7.2 and newer) has a job status`, () => {
+    itWithQemuStatuses(`${name}: every MigrationStatus (7.2 and newer) has a job status`, () => {
       expect(checkCoverage(m, statuses)).toEqual([]);
     });
     it(`${name}: mapping and verbs are decision 0001's tables`, () => {
@@ -56,7 +58,7 @@ describe("exhaustive mapping proofs over src/generated/state-tables.ts", () => {
     });
   }
 
-  it("all checks together find nothing", () => {
+  itWithQemuStatuses("all checks together find nothing", () => {
     expect(checkAll(tables, statuses)).toEqual([]);
   });
 });

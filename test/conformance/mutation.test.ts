@@ -11,11 +11,14 @@ import { checkAll, qemu72Statuses, type Tables } from "./mapping-checks.ts";
 import { loadMutant, SCHEMA_MUTANTS } from "./schema-mutants.ts";
 import { tableMutants } from "./table-mutants.ts";
 
-const statuses = [...qemu72Statuses(), ...NEWER_STATUSES];
+// The checks judge coverage against QEMU 7.2's own MigrationStatus, so without QEMU's sources
+// the suite's checks are incomplete and the mutation test cannot say what they catch.
+const qemuStatuses = qemu72Statuses();
+const statuses = [...(qemuStatuses ?? []), ...NEWER_STATUSES];
 const caught = (tables: Tables) => checkAll(tables, statuses);
 const total = { killed: 0, mutants: 0 };
 
-describe("mutation test of the mapping tables", () => {
+describe.skipIf(qemuStatuses === undefined)("mutation test of the mapping tables", () => {
   afterAll(() => console.log(`mutation test: ${total.killed} of ${total.mutants} mutants killed`));
 
   it("the unmutated tables pass (so a kill means the mutation was seen)", () => {

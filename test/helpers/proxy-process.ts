@@ -16,10 +16,15 @@ export interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-export async function startProxyProcess(args: string[], socketPath: string): Promise<ProxyProcess> {
+export async function startProxyProcess(
+  args: string[],
+  socketPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProxyProcess> {
   const bin = path.join(projectRoot, "bin/jobshim.js");
   const child = spawn(process.execPath, [bin, "proxy", ...args, "--listen", `unix:${socketPath}`], {
     stdio: ["ignore", "ignore", "pipe"],
+    env,
   });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (text: string) => {

@@ -11,12 +11,13 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadSchema } from "../../codegen/frontend.ts";
 import type { EnumType, Schema, StateMachine } from "../../codegen/ir.ts";
-import { projectRoot, qemuShared as shared } from "../helpers/paths.ts";
+import { projectRoot } from "../helpers/paths.ts";
 import {
   JOB_STATES,
   sttAllows as jobEdge,
   verbTableAllows as verbAllowed,
 } from "../helpers/qemu-job-tables.ts";
+import { qemuSchemaFile } from "../helpers/qemu-sources.ts";
 import { compareDefinition } from "./compare-types.ts";
 
 const mainSchema = path.join(projectRoot, "schema/jobshim.json");
@@ -28,14 +29,14 @@ const MACHINES = [
   "MigrationIncomingJobStateMachine",
 ];
 
+// QEMU 7.2's own schema, from the source cache (scripts/fetch-qemu-sources.sh); only the
+// comparison with QEMU's definitions needs it, the checks of our own schema run without it.
+const qemuSchemaPath = qemuSchemaFile("7.2");
+
 let ours: Schema;
-let qemu: Schema;
 
 beforeAll(() => {
   ours = loadSchema(mainSchema);
-  const t0 = performance.now();
-  qemu = loadSchema(path.join(shared, "qapi/qapi-schema.json"));
-  console.log(`QEMU 7.2 schema loaded in ${(performance.now() - t0).toFixed(0)} ms`);
 });
 
 function machine(name: string): StateMachine {
@@ -115,7 +116,14 @@ const PASS_THROUGH = [
 ];
 const EXTENSIONS = { MigrationStatus: ["postcopy-recover-setup", "postcopy-device"], JobType: ["migration"] };
 
-describe("legacy definitions match QEMU 7.2 exactly", () => {
+describe.skipIf(qemuSchemaPath === undefined)("legacy definitions match QEMU 7.2 exactly", () => {
+  let qemu: Schema;
+  beforeAll(() => {
+    const t0 = performance.now();
+    qemu = loadSchema(qemuSchemaPath as string);
+    console.log(`QEMU 7.2 schema loaded in ${(performance.now() - t0).toFixed(0)} ms`);
+  });
+
   it.each(PASS_THROUGH)("%s", (name) => {
     expect(compareDefinition(ours, qemu, name, EXTENSIONS)).toEqual([]);
   });

@@ -3,12 +3,14 @@
  * documented. `jobs` scenarios speak the job API and carry their expected traces; `legacy`
  * scenarios speak the legacy API and are held to QEMU's own trace of the same steps.
  */
+import { ADOPTION_LEGACY_SCENARIOS, ADOPTION_SCENARIOS } from "./adoption.ts";
 import type { JobScenario } from "./job-scenario.ts";
 import { CANCEL_SCENARIOS } from "./jobs-cancel.ts";
 import { FLOW_SCENARIOS } from "./jobs-flows.ts";
 import { VERB_SCENARIOS } from "./jobs-verbs.ts";
 import { LEGACY_CATALOGUE, type LegacyScenario } from "./legacy.ts";
 import { MORE_LEGACY_SCENARIOS } from "./legacy-more.ts";
+import { SCHEMA_SCENARIOS } from "./schema.ts";
 import { TRANSACTION_SCENARIOS } from "./transactions.ts";
 
 export type CatalogueEntry =
@@ -27,7 +29,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ...FLOW_SCENARIOS.map(jobs),
   ...TRANSACTION_SCENARIOS.map(jobs),
   ...VERB_SCENARIOS.map(jobs),
-  ...[...LEGACY_CATALOGUE, ...MORE_LEGACY_SCENARIOS].map(legacy),
+  ...SCHEMA_SCENARIOS.map(jobs),
+  ...ADOPTION_SCENARIOS.map(jobs),
+  ...[...LEGACY_CATALOGUE, ...MORE_LEGACY_SCENARIOS, ...ADOPTION_LEGACY_SCENARIOS].map(legacy),
 ];
 
 /**

@@ -41,7 +41,12 @@ export type JobStep =
    * The source's QEMU reports a MigrationStatus no schema knows (a future QEMU's): a MIGRATION
    * event with it, and query-migrate answers with it until `inject: null`.
    */
-  | { inject: string | null };
+  | { inject: string | null }
+  /**
+   * Records the schema checks (adapters/introspection/check-served-schema.ts) of that side's
+   * server, one reply line each; `legacy` checks a legacy facade put over it for the step.
+   */
+  | { schema: "jobs" | "legacy"; on?: JobSide };
 
 export interface SideTrace {
   /** JOB_STATUS_CHANGE as "status X", JOB_SUBSTATUS_CHANGE as "sub X" (or "sub X/unknown"). */
@@ -69,6 +74,13 @@ export interface JobScenario {
    * each in its own order; the cross-job orders that matter are checked with `order` steps.
    */
   groupEvents?: boolean;
+  /**
+   * The destination QEMU is started with `-incoming URI` (listening on "$uri") instead of
+   * `-incoming defer`: a migration no monitor asked for, there before any client (adoption).
+   */
+  listenAtStart?: boolean;
   /** Needs the scripted-status hook (`inject`): only with the facade in front of QEMU. */
   needsInjection?: boolean;
+  /** Why it cannot run when QEMU's own job API is spoken to directly; absent: it can. */
+  facadeOnly?: string;
 }

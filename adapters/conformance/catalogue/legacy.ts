@@ -46,6 +46,8 @@ export interface LegacyScenario {
    * same time (seen both ways on 7.2): their replies are compared, their position is not.
    */
   racyReplies?: string[];
+  /** The destination QEMU is started with `-incoming URI` (on "$uri") instead of `defer`. */
+  listenAtStart?: boolean;
 }
 
 /** 48 MiB of random guest RAM at 24 MiB/s: about two seconds of precopy. */

@@ -37,6 +37,7 @@ describe("the conformance catalogue", () => {
       "unknown-status",
       "transaction",
       "progress",
+      "schema",
     ])
       expect(tags, tag).toContain(tag);
   });

@@ -36,11 +36,50 @@ describe("ProgressLine", () => {
     expect(done).toContain("ETA done");
   });
 
-  it("estimates the time left from the measured rate", () => {
+  it("estimates the time left from the measured rate, once it has measured for 2 s", () => {
     const line = new ProgressLine();
-    line.render(sample(0, 4 * 1024 * 1024), 0);
-    const text = line.render(sample(1024 * 1024, 4 * 1024 * 1024), 1000);
-    expect(text).toContain("1.0 MiB/s");
-    expect(text).toContain("ETA 3.0s");
+    expect(line.render(sample(0, 4 * 1024 * 1024), 0)).toContain("ETA --");
+    const early = line.render(sample(1024 * 1024, 4 * 1024 * 1024), 1000);
+    expect(early).toContain("1.0 MiB/s");
+    expect(early).toContain("ETA --");
+    const settled = line.render(sample(2 * 1024 * 1024, 4 * 1024 * 1024), 2000);
+    expect(settled).toContain("ETA 2.0s");
+  });
+
+  it("says what was sent, not '0.0 MiB of ~0.0 MiB', before the first size report", () => {
+    const text = new ProgressLine().render(sample(0, 0), 0);
+    expect(text).toContain("0.0 MiB sent");
+    expect(text).not.toContain(" of ~");
+  });
+
+  it("fits any terminal width, so a redraw never wraps; keeps percent, ETA and the last word", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 20, max: 250 }), fc.nat(1e9), fc.nat(1e9), (columns, a, b) => {
+        const line = new ProgressLine();
+        const text = line.render(sample(Math.min(a, b), Math.max(a, b)), 5000, {
+          columns,
+          trailer: "NOT CONVERGING",
+        });
+        expect(text.length).toBeLessThan(columns);
+        if (columns >= 80) {
+          expect(text).toMatch(/\d%/);
+          expect(text).toContain("ETA");
+          expect(text).toContain("NOT CONVERGING");
+        }
+      }),
+    );
+    const wide = new ProgressLine().render(sample(50, 100), 0, { columns: 200 });
+    expect(wide).toMatch(/\[[#-]{30}\]/);
+  });
+
+  it("at 80 columns keeps the bar and drops the least useful numbers first", () => {
+    const line = new ProgressLine();
+    const text = line.render(sample(40 * 1024 * 1024, 128 * 1024 * 1024), 0, {
+      columns: 80,
+      trailer: "converging",
+    });
+    expect(text.length).toBeLessThanOrEqual(79);
+    expect(text).toMatch(/^running\/active \[[#-]{10,30}\] {2}31% {2}40\.0 MiB of ~128\.0 MiB/);
+    expect(text.endsWith("converging")).toBe(true);
   });
 });

@@ -15,6 +15,8 @@ interface FakeJob {
   substatus: string;
   details: JsonObject;
   error?: string;
+  /** Listed only when set: the job facade's MigrationJobInfo member. */
+  direction?: "outgoing" | "incoming";
 }
 
 const ENDED = ["completed", "failed", "cancelled"];
@@ -102,6 +104,7 @@ export class FakeJobBackend implements Upstream {
           status: j.status,
           substatus: j.substatus,
           details: j.details,
+          ...(j.direction ? { direction: j.direction } : {}),
           ...(j.error ? { error: j.error } : {}),
         }));
       case "job-dismiss":

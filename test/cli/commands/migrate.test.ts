@@ -21,9 +21,10 @@ import {
 import { runJobshim } from "../run-jobshim.ts";
 
 describe("jobshim migrate: bad input", () => {
-  const refused = (args: string[], message: RegExp) => {
+  /** Status 2 for what commander refuses (a usage error), 1 for what the command checks. */
+  const refused = (args: string[], message: RegExp, status = 1) => {
     const run = runJobshim(["migrate", ...args]);
-    expect(run.status).toBe(1);
+    expect(run.status).toBe(status);
     expect(run.stdout).toBe("");
     const lines = run.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
@@ -36,7 +37,7 @@ describe("jobshim migrate: bad input", () => {
       /^jobshim: --source: unsupported address 'qemu.sock'/,
     ));
   it("refuses a missing --dest", () =>
-    refused(["--source", "unix:/s"], /required option '--dest <address>'/));
+    refused(["--source", "unix:/s"], /required option '--dest <address>'/, 2));
   it("refuses the same monitor twice", () =>
     refused(["--source", "unix:/s", "--dest", "unix:/s"], /--source and --dest name the same monitor/));
   it("refuses a bandwidth that is not a positive number", () =>

@@ -60,11 +60,11 @@ describe("jobshim qmp ADDRESS COMMAND [ARGS-JSON]", () => {
     expect(JSON.parse(result.stdout)).toEqual({ id: "job0", n: [1, 2] });
   });
 
-  it("prints CLASS: desc on stderr and exits 1 on a QMP error", async () => {
+  it("prints CLASS: desc on stderr and exits 4 on a QMP error", async () => {
     const result = await run(address, "job-cancel", '{"id": "x"}');
     expect(result.stderr).toBe("GenericError: Job ID 'x' not found\n");
     expect(result.stdout).toBe("");
-    expect(result.exitCode).toBe(1);
+    expect(result.exitCode).toBe(4);
   });
 
   it.each([
