@@ -304,6 +304,12 @@ export class JobFacade {
       throw error;
     }
     this.starting = undefined;
+    // A destination's listening address exists once QEMU has answered migrate-incoming; the job's
+    // details carry it from the reply on (a client reads query-migrate at once for the port).
+    if (options.direction === "incoming") {
+      const details = await this.queryMigrate();
+      if (details && (this.active === undefined || this.active === tracked)) tracked.noteDetails(details);
+    }
     // QEMU accepted a new migration, so the earlier one is over even if its last status is
     // still being checked (a held `failed`, `observeChecked`): QEMU's state is this job's now.
     if (!tracked.finished) this.active = tracked;
