@@ -360,7 +360,12 @@ export class LegacyFacade {
 
   private async pause(): Promise<undefined> {
     const job = this.job;
-    if (job?.substatus !== "postcopy-active") throw errors.pauseOnlyInPostcopy();
+    // Outside postcopy-active, QEMU's own answer: its refusal's words differ by version, and
+    // 10.0 also pauses in postcopy-recover (the facade then follows it into postcopy-paused).
+    if (job?.substatus !== "postcopy-active") {
+      await letQemuDecide(this.upstream, "migrate-pause");
+      return undefined;
+    }
     await this.quietly(() => this.verbOrQemu(job, [["job-pause", {}]], "migrate-pause", {}));
     return undefined;
   }

@@ -14,9 +14,6 @@ export const postcopyNotEnabled = (): QmpCommandError =>
 export const postcopyBeforeStart = (): QmpCommandError =>
   generic("Postcopy must be started after migration has been started");
 
-export const pauseOnlyInPostcopy = (): QmpCommandError =>
-  generic("migrate-pause is currently only supported during postcopy-active state");
-
 export const recoverOnlyWhenPaused = (): QmpCommandError =>
   generic("Migrate recover can only be run when postcopy is paused.");
 

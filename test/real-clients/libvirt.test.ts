@@ -29,12 +29,7 @@ const MIGRATIONS: readonly Migration[] = ["plain", "p2p", "parallel", "postcopy"
 
 /** Failures another issue owns: mode/migration → the cause and the error text they must show. */
 const KNOWN_FAILURES: Record<string, { cause: string; signature: RegExp }> = {
-  "legacy-over-jobs/postcopy": {
-    cause:
-      "issue 16: libvirt always enables pause-before-switchover; the legacy facade turns that into " +
-      "auto-finalize=false, which job-migrate refuses together with postcopy",
-    signature: /'auto-finalize' must not be false with 'postcopy'/,
-  },
+  // Emptied by issue 16: legacy-over-jobs/postcopy (pause-before-switchover with postcopy) passes.
 };
 
 /** What a case leaves behind, in the terms the direct run is compared with. */

@@ -42,64 +42,16 @@ interface KnownFailure {
   signature: RegExp;
 }
 
-const FD_PROTO: KnownFailure = {
-  cause:
-    "getfd: 'No file descriptor supplied via SCM_RIGHTS' — the proxy drops the descriptor libqtest sends " +
-    "(the wrapper's helper passes it on: its log says 'passing 1 descriptor(s) to the proxy')",
-  signature: /wait_command_fd: assertion failed: \(!qdict_haskey\(resp, "error"\)\)/,
-};
-/** The legacy facade answers query-migrate on a destination started with `-incoming URI` without its state. */
-const INCOMING_URI_STATUS: KnownFailure = {
-  cause:
-    "destination started with -incoming unix:…: its query-migrate through legacy∘jobs has no 'status', " +
-    "migration-test's migrate_query_not_failed() dereferences the missing string (SIGSEGV)",
-  signature: /^killed by SIGSEGV$/,
-};
-const INCOMING_URI_ADDRESS: KnownFailure = {
-  cause:
-    "destination started with -incoming tcp:127.0.0.1:0: its query-migrate through legacy∘jobs has no " +
-    "'socket-address', so migrate_get_socket_address() aborts in the QAPI visitor",
-  signature: /qobject_input_visitor_base_new: Assertion `obj' failed/,
-};
-
 /**
  * Cases that fail through a proxy today, each with its cause and the failure it must show. Keep it
  * true: the test fails when a listed case passes (remove it), fails differently, or an unlisted
  * case's result differs from direct.
  */
 const knownFailures: Record<Exclude<Mode, "direct">, Record<string, KnownFailure>> = {
-  jobs: {
-    "/x86_64/migration/fd_proto": FD_PROTO,
-  },
-  "legacy-over-jobs": {
-    "/x86_64/migration/fd_proto": FD_PROTO,
-    ...Object.fromEntries(
-      [
-        "plain",
-        "recovery/plain",
-        "recovery/tls/psk",
-        "preempt/plain",
-        "preempt/recovery/plain",
-        "preempt/recovery/tls/psk",
-        "preempt/tls/psk",
-        "tls/psk",
-      ].map((c) => [`/x86_64/migration/postcopy/${c}`, INCOMING_URI_STATUS]),
-    ),
-    ...Object.fromEntries(
-      [
-        "plain",
-        "tls/psk/match",
-        "tls/psk/mismatch",
-        "tls/x509/default-host",
-        "tls/x509/override-host",
-        "tls/x509/mismatch-host",
-        "tls/x509/friendly-client",
-        "tls/x509/hostile-client",
-        "tls/x509/allow-anon-client",
-        "tls/x509/reject-anon-client",
-      ].map((c) => [`/x86_64/migration/precopy/tcp/${c}`, INCOMING_URI_ADDRESS]),
-    ),
-  },
+  // Emptied by descriptor passing (fd_proto) and by the legacy facade describing migrations it did
+  // not start (-incoming URI destinations: 8 postcopy and 10 precopy/tcp cases), issue 12.
+  jobs: {},
+  "legacy-over-jobs": {},
 };
 
 /**
@@ -108,16 +60,7 @@ const knownFailures: Record<Exclude<Mode, "direct">, Record<string, KnownFailure
  */
 const intermittent: Record<Exclude<Mode, "direct">, Record<string, KnownFailure>> = {
   jobs: {},
-  "legacy-over-jobs": {
-    // Seen once in two runs (2026-12-05). The destination is started with -incoming defer, then
-    // migrate-incoming tcp:127.0.0.1:0 returns and the very next query-migrate through legacy∘jobs
-    // had no 'socket-address' yet: a race in the legacy facade. Every multifd case takes this path.
-    "/x86_64/migration/multifd/tcp/plain/zlib": {
-      cause:
-        "query-migrate right after migrate-incoming (defer) through legacy∘jobs sometimes lacks 'socket-address'",
-      signature: /qobject_input_visitor_base_new: Assertion `obj' failed/,
-    },
-  },
+  "legacy-over-jobs": {},
 };
 
 /** Per case: direct gets 240 s; a proxy mode gets 3 × the direct time + 30 s (at least 60 s). */

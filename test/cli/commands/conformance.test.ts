@@ -35,19 +35,39 @@ describe("jobshim conformance: usage errors", () => {
 
 const versions = skip === undefined ? qemuBinaries() : [];
 
+/**
+ * Scenarios whose comparison is not required on a version, and why (printed on every run). On
+ * 10.0 QEMU itself ends a cancel sent right after migrate in two ways, as the cancel lands before
+ * or after the outgoing stream exists (cancelled before the migrate_cancel reply with no
+ * error-desc, or after it with error-desc 'ram_save_setup failed: Input/output error'); the two
+ * proxies' hops make the facade's cancel land late nearly always, direct QEMU's early mostly.
+ * The scenario still runs and its outcome is printed; decision 0007 and the closing note of issue 14.
+ */
+const NOT_REQUIRED: Record<string, Record<string, string>> = {
+  "10.0": { "legacy/cancel-in-setup": "QEMU 10.0 itself takes one of two paths here (see above)" },
+};
+
 describe.each(versions.map((qemu) => [qemu.version, qemu] as const))(
   "jobshim conformance on QEMU %s",
   (_, qemu) => {
-    it("runs the whole catalogue: every scenario passes, none skipped, JSON report, exit 0", {
+    it("runs the whole catalogue: every scenario passes but the waived ones, none skipped, JSON report", {
       timeout: 900_000,
     }, () => {
       const run = runJobshim(["conformance", "--qemu", qemu.binary, "--report", "json"]);
       const report = JSON.parse(run.stdout);
-      const failures = report.scenarios.filter((s: { status: string }) => s.status !== "pass");
+      const waived = NOT_REQUIRED[qemu.version] ?? {};
+      for (const [name, why] of Object.entries(waived)) {
+        const outcome = report.scenarios.find((s: { name: string }) => s.name === name)?.status;
+        console.warn(`*** conformance on ${qemu.version}: ${name} ${outcome}, not required: ${why} ***`);
+      }
+      const failures = report.scenarios.filter(
+        (s: { name: string; status: string }) => s.status !== "pass" && !(s.name in waived),
+      );
       expect(failures).toEqual([]);
-      expect(run.status).toBe(0);
       expect(report.scenarios.length).toBeGreaterThanOrEqual(40);
-      expect([report.failed, report.skipped, report.passed]).toEqual([0, 0, report.scenarios.length]);
+      expect(report.skipped).toBe(0);
+      expect(report.failed).toBeLessThanOrEqual(Object.keys(waived).length);
+      expect(run.status).toBe(report.failed === 0 ? 0 : 1);
       expect(report.qemu).toMatchObject({
         qemu: { major: qemu.major, minor: qemu.minor },
         nativeMigrationJob: false,
@@ -56,7 +76,7 @@ describe.each(versions.map((qemu) => [qemu.version, qemu] as const))(
         expect(Object.keys(s)).toEqual(expect.arrayContaining(["name", "tags", "status"]));
       // Progress: a header, then one line per scenario as it finishes.
       const progress = run.stderr.split("\n").filter((l) => /^\[\d+\/\d+\] pass /.test(l));
-      expect(progress).toHaveLength(report.scenarios.length);
+      expect(progress).toHaveLength(report.passed);
       console.log(
         `conformance on ${qemu.version}: ${report.passed} scenarios passed in ${(report.durationMs / 1000).toFixed(1)} s`,
       );
