@@ -15,33 +15,16 @@ import type { Listener } from "../src/transports/listen.ts";
 import { JOB_FACADE_SCHEMA, LEGACY_FACADE_SCHEMA } from "./introspection/facade-schemas.ts";
 import type { SchemaContribution } from "./introspection/merge-schema.ts";
 import { introspectionHandlers } from "./introspection/serve-schema.ts";
-import { EARLY_EVENT_LIMIT } from "./job-facade/early-events.ts";
 import { JobFacade, type JobFacadeOptions } from "./job-facade/facade.ts";
-import { connectUpstream, type Upstream, upstreamOf } from "./job-facade/upstream.ts";
+import { type Upstream, upstreamOf } from "./job-facade/upstream.ts";
 import { LegacyFacade, type LegacyFacadeOptions } from "./legacy-facade/facade.ts";
 import { type CommandGate, gated, OOB_COMMANDS } from "./policy/command-gate.ts";
 import type { CommandPolicy } from "./policy/command-policy.ts";
 import { type ListenerAccess, listenWithAccess } from "./policy/listener-access.ts";
 
-export type ProxyUpstream =
-  | string
-  | QmpAddress
-  | QmpClient
-  | Upstream
-  | { readonly client: QmpClient; readonly upstream: Upstream };
-
-/**
- * A proxy connects upstream at once, and a QEMU waiting for its first client (`wait=on`) runs
- * from then on: its events wait for the proxy's first client (early-events.ts, decision 0008).
- */
-const HOLD_FOR_FIRST_CLIENT = { holdForFirstClient: EARLY_EVENT_LIMIT } as const;
-
 export interface JobFacadeProxyOptions {
-  /**
-   * QEMU's QMP address, or a connected client (or any Upstream, or both from `connectUpstream`)
-   * the proxy then owns.
-   */
-  upstream: ProxyUpstream;
+  /** QEMU's QMP address, or a connected client (or any Upstream) the proxy then owns. */
+  upstream: string | QmpAddress | QmpClient | Upstream;
   /** Where to serve clients; more can be added with `listen`. */
   listen?: readonly (string | QmpAddress)[];
   /** Access rules for every listener not given its own (adapters/policy/listener-access.ts). */
@@ -62,16 +45,12 @@ export interface JobFacadeProxy {
 }
 
 export async function createJobFacadeProxy(options: JobFacadeProxyOptions): Promise<JobFacadeProxy> {
-  return serveFacade(
-    options,
-    (upstream) => JobFacade.attach(upstream, { ...HOLD_FOR_FIRST_CLIENT, ...options.facade }),
-    JOB_FACADE_SCHEMA,
-  );
+  return serveFacade(options, (upstream) => JobFacade.attach(upstream, options.facade), JOB_FACADE_SCHEMA);
 }
 
 export interface LegacyFacadeProxyOptions {
   /** The job backend's QMP address (e.g. a `--facade jobs` proxy), or a connected client. */
-  upstream: ProxyUpstream;
+  upstream: string | QmpAddress | QmpClient | Upstream;
   listen?: readonly (string | QmpAddress)[];
   access?: ListenerAccess;
   facade?: LegacyFacadeOptions;
@@ -83,7 +62,7 @@ export type LegacyFacadeProxy = FacadeProxy<LegacyFacade>;
 export async function createLegacyFacadeProxy(options: LegacyFacadeProxyOptions): Promise<LegacyFacadeProxy> {
   return serveFacade(
     options,
-    (upstream) => LegacyFacade.attach(upstream, { ...HOLD_FOR_FIRST_CLIENT, ...options.facade }),
+    (upstream) => LegacyFacade.attach(upstream, options.facade),
     LEGACY_FACADE_SCHEMA,
   );
 }
@@ -93,7 +72,6 @@ interface ServedFacade {
   readonly handlers: Record<string, QmpHandler>;
   passThrough(command: string): QmpHandler;
   addClient(client: QmpServerSession): void;
-  clientNegotiated(): void;
   removeClient(client: QmpServerSession): void;
   settled(): Promise<void>;
   close(): void;
@@ -105,14 +83,14 @@ export interface FacadeProxy<F> extends Omit<JobFacadeProxy, "facade"> {
 
 async function serveFacade<F extends ServedFacade>(
   options: {
-    upstream: ProxyUpstream;
+    upstream: JobFacadeProxyOptions["upstream"];
     listen?: readonly (string | QmpAddress)[];
     access?: ListenerAccess;
   },
   attachFacade: (upstream: Upstream) => Promise<F>,
   schema: SchemaContribution,
 ): Promise<FacadeProxy<F>> {
-  const { upstream, client } = await openUpstream(options.upstream);
+  const { upstream, client } = await connectUpstream(options.upstream);
   let facade: F;
   try {
     facade = await attachFacade(upstream);
@@ -132,7 +110,6 @@ async function serveFacade<F extends ServedFacade>(
     handlers: gatedHandlers(handlers, gate),
     fallback: (command) => gated(command, facade.passThrough(command), gate, { own: false }),
     oobCommands: OOB_COMMANDS,
-    onClientNegotiated: () => facade.clientNegotiated(),
     ...(client
       ? { version: client.greeting.QMP.version, offerOob: client.greeting.QMP.capabilities.includes("oob") }
       : {}),
@@ -216,10 +193,14 @@ function gatedHandlers(handlers: Record<string, QmpHandler>, gate: CommandGate):
   );
 }
 
-async function openUpstream(given: ProxyUpstream): Promise<{ upstream: Upstream; client?: QmpClient }> {
+async function connectUpstream(
+  given: JobFacadeProxyOptions["upstream"],
+): Promise<{ upstream: Upstream; client?: QmpClient }> {
   if (given instanceof QmpClient) return { upstream: upstreamOf(given), client: given };
-  if (typeof given === "string" || "kind" in given) return connectUpstream(given);
-  if ("client" in given && "upstream" in given) return given;
+  if (typeof given === "string" || "kind" in given) {
+    const client = await QmpClient.connect(given);
+    return { upstream: upstreamOf(client), client };
+  }
   return { upstream: given };
 }
 

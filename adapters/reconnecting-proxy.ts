@@ -8,6 +8,7 @@
  * (job-journal.ts): the next generation adopts it under the same id, or concludes it as failed
  * when the QEMU it finds has no migration (the old one died).
  */
+import { QmpClient } from "../src/qmp/client.ts";
 import type { QmpVersion } from "../src/qmp/protocol.ts";
 import { QmpServer } from "../src/qmp/server.ts";
 import { QmpCommandError, type QmpServerSession } from "../src/qmp/server-session.ts";
@@ -16,7 +17,6 @@ import type { ByteConnection } from "../src/transports/byte-connection.ts";
 import type { Listener } from "../src/transports/listen.ts";
 import type { JobFacadeOptions } from "./job-facade/facade.ts";
 import { fileJournal, type JobJournal, memoryJournal } from "./job-facade/job-journal.ts";
-import { connectUpstream } from "./job-facade/upstream.ts";
 import type { CommandPolicy } from "./policy/command-policy.ts";
 import { type ListenerAccess, listenWithAccess } from "./policy/listener-access.ts";
 import { createJobFacadeProxy, createLegacyFacadeProxy, type FacadeProxy } from "./proxy.ts";
@@ -71,16 +71,13 @@ export async function createReconnectingProxy(options: ReconnectingProxyOptions)
   let waiting: QmpServer = awayServer(where, version);
 
   const connectOnce = async (): Promise<Generation> => {
-    // Each generation holds QEMU's events for its first client: the QEMU that came back may be
-    // a new one started with wait=on, whose first client sees it from the start (decision 0008).
-    const connected = await connectUpstream(address, { timeoutMs: 5000 });
-    const client = connected.client;
+    const client = await QmpClient.connect(address, { timeoutMs: 5000 });
     version = client.greeting.QMP.version;
     try {
       return options.facade === "legacy"
-        ? await createLegacyFacadeProxy({ upstream: connected })
+        ? await createLegacyFacadeProxy({ upstream: client })
         : await createJobFacadeProxy({
-            upstream: connected,
+            upstream: client,
             facade: { ...options.jobFacade, journal },
           });
     } catch (error) {

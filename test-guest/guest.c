@@ -3,8 +3,6 @@
  * converges or not on demand. Kernel command line (QEMU -append):
  *   rate=N  pages (4 KiB) written per second, default 0 (idle)
  *   mib=M   size of the working set the writes cycle through, default 32 MiB
- *   panic   right after the settings line, say "panicking" and panic on the pvpanic port
- *           (0x505; QEMU's `-device pvpanic` emits GUEST_PANICKED)
  * Time comes from the PIT at 1000 Hz (guest virtual time: it stops while the VM is paused);
  * between ticks the CPU halts, so an idle or slow guest costs the host almost nothing.
  * COM1 reports the settings once, then "alive S pages P" every second, and "resync SEEN NOW" when
@@ -143,11 +141,6 @@ void guest_main(uint32_t magic, const struct multiboot_info *info) {
   put_text(" pages/s, working set ");
   put_number(pages);
   put_text(" pages\n");
-  /* An event the guest causes at once (issue 16): a panic on QEMU's ISA pvpanic port. */
-  if (cmdline && find(cmdline, "panic")) {
-    put_text("panicking\n");
-    outb(0x505, 1);
-  }
 
   interrupts_init();
   volatile uint32_t *set = (volatile uint32_t *)SET_BASE;

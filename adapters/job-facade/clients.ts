@@ -5,7 +5,6 @@
  * no client may notice that unless it asked for it.
  */
 import type { JsonObject } from "../../src/qmp/json-value.ts";
-import { EarlyEvents } from "./early-events.ts";
 
 /** What a facade needs of a client connection; QmpServerSession is one. */
 export interface FacadeClient {
@@ -16,22 +15,11 @@ export interface FacadeClient {
 /** Events that exist only because capability `events` is on. */
 export const CAPABILITY_EVENTS: readonly string[] = ["MIGRATION", "MIGRATION_PASS"];
 
-type EventMessage = JsonObject & { event: string };
-
 export class FacadeClients {
   private readonly eventsCapability = new Map<FacadeClient, boolean>();
-  private readonly early: EarlyEvents<EventMessage> | undefined;
 
-  /**
-   * @param initialEvents QEMU's own `events` value when the facade attached.
-   * @param holdForFirstClient hold up to this many events until a client negotiates (early-events.ts).
-   */
-  constructor(
-    private readonly initialEvents: boolean,
-    holdForFirstClient?: number,
-  ) {
-    if (holdForFirstClient !== undefined) this.early = new EarlyEvents(holdForFirstClient);
-  }
+  /** @param initialEvents QEMU's own `events` value when the facade attached. */
+  constructor(private readonly initialEvents: boolean) {}
 
   add(client: FacadeClient): void {
     if (!this.eventsCapability.has(client)) this.eventsCapability.set(client, this.initialEvents);
@@ -54,15 +42,8 @@ export class FacadeClients {
     return this.eventsCapability.size;
   }
 
-  /** A client finished negotiation: the first one gets what was held, each as it would have. */
-  negotiated(): void {
-    if (!this.early?.holding) return;
-    for (const message of this.early.release()) this.broadcast(message);
-  }
-
   /** Sends one event message to every client that may see it, in the same order for all. */
-  broadcast(message: EventMessage): void {
-    if (this.early?.hold(message)) return;
+  broadcast(message: JsonObject & { event: string }): void {
     const gated = CAPABILITY_EVENTS.includes(message.event);
     for (const [client, events] of this.eventsCapability) {
       if (!client.negotiated) continue;

@@ -36,11 +36,6 @@ export interface JobFacadeOptions {
    * lost connection does not conclude the job: the next facade finds out from QEMU what became of it.
    */
   journal?: JobJournal;
-  /**
-   * Hold up to this many events for the first client to negotiate (early-events.ts): the
-   * proxies set it, since QEMU may have run since they connected; default none held.
-   */
-  holdForFirstClient?: number;
 }
 
 type VerbHandler = (tracked: TrackedJob, args: JsonObject) => Promise<void>;
@@ -77,7 +72,7 @@ export class JobFacade {
     qemuEvents: boolean,
     private readonly options: JobFacadeOptions,
   ) {
-    this.clients = new FacadeClients(qemuEvents, options.holdForFirstClient);
+    this.clients = new FacadeClients(qemuEvents);
     this.clock = options.clock ?? (() => Date.now() * 1000);
     upstream.onEvent((event) => this.upstreamEvent(event));
     upstream.onClose(() => this.upstreamClosed());
@@ -489,11 +484,6 @@ export class JobFacade {
 
   addClient(client: FacadeClient): void {
     this.clients.add(client);
-  }
-
-  /** After the answer to a client's `qmp_capabilities`: the first one gets the held events. */
-  clientNegotiated(): void {
-    this.clients.negotiated();
   }
 
   removeClient(client: FacadeClient): void {

@@ -2,13 +2,11 @@
  * The one connection a facade has to the QEMU behind it. The facade only needs to run commands
  * and hear events in order, so tests can script a fake QEMU without sockets.
  */
-import { type ConnectQmpOptions, QmpClient } from "../../src/qmp/client.ts";
+import type { QmpClient } from "../../src/qmp/client.ts";
 import type { JsonObject, JsonValue } from "../../src/qmp/json-value.ts";
 import type { QmpEvent } from "../../src/qmp/protocol.ts";
 import { QmpError } from "../../src/qmp/qmp-error.ts";
 import { QmpCommandError } from "../../src/qmp/server-session.ts";
-import type { QmpAddress } from "../../src/transports/address.ts";
-import { EarlyEvents } from "./early-events.ts";
 
 export interface Upstream {
   /** `raw`: keep QEMU's text of the answer for relaying it as written (src/qmp/raw-json.ts). */
@@ -28,47 +26,17 @@ export interface Upstream {
 }
 
 /**
- * An upstream's event listeners. Until the first one is added, events are held (bounded,
- * early-events.ts) and handed to it as it is added: a facade attaches with queries first, and
- * QEMU, which runs from the moment it was connected to, must not lose an event meanwhile.
- */
-export class UpstreamEvents {
-  private readonly listeners: ((event: QmpEvent) => void)[] = [];
-  private readonly early = new EarlyEvents<QmpEvent>();
-
-  /** Give this to the client before it connects (`ConnectQmpOptions.onEvent`). */
-  readonly deliver = (event: QmpEvent): void => {
-    if (this.early.hold(event)) return;
-    for (const listener of this.listeners) listener(event);
-  };
-
-  add(listener: (event: QmpEvent) => void): void {
-    this.listeners.push(listener);
-    for (const event of this.early.release()) this.deliver(event);
-  }
-}
-
-/** Connects to QEMU (or a job backend) hearing every event from its first byte on. */
-export async function connectUpstream(
-  address: string | QmpAddress,
-  options: Omit<ConnectQmpOptions, "onEvent"> = {},
-): Promise<{ client: QmpClient; upstream: Upstream }> {
-  const events = new UpstreamEvents();
-  const client = await QmpClient.connect(address, { ...options, onEvent: events.deliver });
-  return { client, upstream: upstreamOf(client, events) };
-}
-
-/**
  * Wraps a connected QmpClient. Events reach the listeners synchronously as they are read, so
  * the facade counts an event before it sees the answer to any query sent before that event
  * (its check against stale query-migrate answers relies on it). The client's event stream
- * ending means the connection is lost for good. `events`, when given, already hears the client
- * (connectUpstream); otherwise it starts hearing it now.
+ * ending means the connection is lost for good.
  */
-export function upstreamOf(client: QmpClient, events?: UpstreamEvents): Upstream {
+export function upstreamOf(client: QmpClient): Upstream {
+  const eventListeners: ((event: QmpEvent) => void)[] = [];
   const closeListeners: (() => void)[] = [];
-  const eventListeners = events ?? new UpstreamEvents();
-  if (!events) client.onEvent(eventListeners.deliver);
+  client.onEvent((event) => {
+    for (const listener of eventListeners) listener(event);
+  });
   const ending = client.eventsOf(() => false);
   const waitForEnd = async () => {
     for await (const _ of ending);
@@ -77,7 +45,7 @@ export function upstreamOf(client: QmpClient, events?: UpstreamEvents): Upstream
   void waitForEnd();
   return {
     execute: (command, args, options) => client.execute(command, args, options),
-    onEvent: (listener) => eventListeners.add(listener),
+    onEvent: (listener) => eventListeners.push(listener),
     onClose: (listener) => closeListeners.push(listener),
     get oobEnabled() {
       return client.oobEnabled;

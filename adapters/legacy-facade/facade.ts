@@ -25,8 +25,6 @@ export interface LegacyFacadeOptions {
   jobIdPrefix?: string;
   /** How long a command waits for the backend to report the status QEMU reports at once; default 5 s. */
   settleTimeoutMs?: number;
-  /** Hold up to this many events for the first client to negotiate (job-facade/early-events.ts). */
-  holdForFirstClient?: number;
 }
 
 /** Capabilities that are job options in the job API: the facade keeps the client-visible value. */
@@ -78,7 +76,7 @@ export class LegacyFacade {
     /** What the backend's QEMU speaks: clients are told only what that version tells. */
     readonly dialect: UpstreamDialect,
   ) {
-    this.clients = new LegacyClients(backendEvents, options.holdForFirstClient);
+    this.clients = new LegacyClients(backendEvents);
     // Passed-through events wait with the statuses a quiet call defers, keeping one order.
     this.order = new EventOrder((event) => this.announce(() => this.clients.broadcast(event)));
     upstream.onEvent((event) => this.upstreamEvent(event));
@@ -154,11 +152,6 @@ export class LegacyFacade {
 
   addClient(client: FacadeClient): void {
     this.clients.add(client);
-  }
-
-  /** After the answer to a client's `qmp_capabilities`: the first one gets the held events. */
-  clientNegotiated(): void {
-    this.clients.negotiated();
   }
 
   removeClient(client: FacadeClient): void {

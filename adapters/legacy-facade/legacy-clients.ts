@@ -7,26 +7,13 @@
  */
 import type { JsonObject } from "../../src/qmp/json-value.ts";
 import type { FacadeClient } from "../job-facade/clients.ts";
-import { EarlyEvents } from "../job-facade/early-events.ts";
 
 const GATED: readonly string[] = ["MIGRATION", "MIGRATION_PASS"];
 
-type EventMessage = JsonObject & { event: string };
-interface BroadcastOptions {
-  ungated?: boolean;
-}
-
 export class LegacyClients {
   private readonly events = new Map<FacadeClient, boolean>();
-  private readonly early: EarlyEvents<[EventMessage, BroadcastOptions]> | undefined;
 
-  /** @param holdForFirstClient hold up to this many events until a client negotiates (early-events.ts). */
-  constructor(
-    private readonly initialEvents: boolean,
-    holdForFirstClient?: number,
-  ) {
-    if (holdForFirstClient !== undefined) this.early = new EarlyEvents(holdForFirstClient);
-  }
+  constructor(private readonly initialEvents: boolean) {}
 
   add(client: FacadeClient): void {
     if (!this.events.has(client)) this.events.set(client, this.initialEvents);
@@ -45,15 +32,8 @@ export class LegacyClients {
     this.events.set(client, on);
   }
 
-  /** A client finished negotiation: the first one gets what was held, each as it would have. */
-  negotiated(): void {
-    if (!this.early?.holding) return;
-    for (const [message, options] of this.early.release()) this.broadcast(message, options);
-  }
-
   /** Every negotiated client, in one order; MIGRATION* only to those with `events` on. */
-  broadcast(message: EventMessage, options: BroadcastOptions = {}): void {
-    if (this.early?.hold([message, options])) return;
+  broadcast(message: JsonObject & { event: string }, options: { ungated?: boolean } = {}): void {
     const gated = !options.ungated && GATED.includes(message.event);
     for (const [client, on] of this.events) {
       if (!client.negotiated || (gated && !on)) continue;

@@ -31,11 +31,6 @@ export interface ConnectQmpOptions {
   oob?: boolean;
   reconnect?: ReconnectOptions | boolean;
   limits?: FramerLimits;
-  /**
-   * An `onEvent` listener in place before the connection opens: it hears even an event read
-   * together with the answer to `qmp_capabilities`, before `connect` has returned.
-   */
-  onEvent?: (event: QmpEvent) => void;
 }
 
 export interface ExecuteOptions {
@@ -137,9 +132,7 @@ export class QmpClient {
   private constructor(
     readonly address: QmpAddress,
     private readonly options: ConnectQmpOptions,
-  ) {
-    if (options.onEvent) this.eventListeners.add(options.onEvent);
-  }
+  ) {}
 
   static async connect(address: string | QmpAddress, options: ConnectQmpOptions = {}): Promise<QmpClient> {
     const parsed = typeof address === "string" ? parseAddress(address) : address;

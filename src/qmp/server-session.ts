@@ -69,8 +69,6 @@ export interface SessionHost {
   maxPendingOutput?: number;
   /** Told why a session was disconnected by the server (slow reader). */
   dropped?(session: QmpServerSession, reason: string): void;
-  /** Told once a session's `qmp_capabilities` succeeded, right after its answer was written. */
-  negotiated?(session: QmpServerSession): void;
 }
 
 const NOT_FOUND = "CommandNotFound";
@@ -214,10 +212,7 @@ export class QmpServerSession {
   }
 
   private async answer(framed: Framed, descriptors?: RequestDescriptors): Promise<void> {
-    const negotiating = !this.negotiated && framed.ok && isCapabilitiesRequest(framed.value);
     this.send(await this.replyTo(framed, descriptors));
-    // Told after the answer went out: what the host sends then comes after `{"return": {}}`.
-    if (negotiating && this.negotiated) this.host.negotiated?.(this);
   }
 
   private async replyTo(framed: Framed, descriptors?: RequestDescriptors): Promise<JsonObject> {
@@ -292,10 +287,6 @@ export class QmpServerSession {
     this.oobEnabled = accepted.includes("oob");
     return { ok: true, value: undefined };
   }
-}
-
-function isCapabilitiesRequest(value: unknown): boolean {
-  return isJsonObject(value) && value.execute === "qmp_capabilities";
 }
 
 /** The descriptors one request brought; the session owns them until the request is answered. */

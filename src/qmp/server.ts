@@ -43,8 +43,6 @@ export interface QmpServerOptions {
   maxPendingOutputBytes?: number;
   /** Told when a client is disconnected for not reading; default: a line on stderr. */
   onClientDropped?: (description: string, reason: string) => void;
-  /** Told when a client finished negotiation, right after the answer to its `qmp_capabilities`. */
-  onClientNegotiated?: (session: QmpServerSession) => void;
 }
 
 /** Far above any burst of events or replies a reading client leaves queued. */
@@ -81,7 +79,6 @@ export class QmpServer {
       // A fallback is a pass-through (one upstream command per request): it may be pipelined.
       pipelines: (command) => options.fallback !== undefined && !this.handlers.has(command),
       maxPendingOutput: options.maxPendingOutputBytes ?? DEFAULT_MAX_PENDING_OUTPUT,
-      negotiated: (session) => options.onClientNegotiated?.(session),
       dropped: (session, reason) => {
         this.sessions.delete(session);
         const report =
